@@ -1,0 +1,57 @@
+"""Runtime settings, read from `SHBOT_*` environment variables and `.env`.
+
+The defaults are the embedded mode: SQLite and an in-process queue, no server needed.
+
+    >>> settings = load_settings()
+    >>> settings.embedded
+    True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; names follow INTERFACES.md (prefix `SHBOT_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHBOT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./shbot.db"
+    broker_url: str = ""
+    webhook_secret: str = ""
+    github_app_id: int | None = None
+    github_private_key: str = ""
+    github_api_url: str = "https://api.github.com"
+    github_token: str = ""
+    sandbox_request_log: str = ""
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_delivery_attempts: int = Field(default=5, ge=1)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: the queue runs inside the web process."""
+        return not self.broker_url
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        """All configured secrets; any one verifies a delivery, so secrets can rotate."""
+        return [secret.strip() for secret in self.webhook_secret.split(",") if secret.strip()]
+
+    def github_private_key_pem(self) -> str:
+        """The App's private key, given either as PEM text or as a path to a PEM file."""
+        value = self.github_private_key.strip()
+        if not value or value.startswith("-----BEGIN"):
+            return value
+        return Path(value).expanduser().read_text()
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
