@@ -1,0 +1,31 @@
+"""Add labels to the event's pull request or issue, or to `issue_number`.
+
+Parameters: `labels` (at least one), `issue_number` (default: the event's pull request or issue).
+Outputs: `labels` (all labels after the change).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from self_healing_bot.actions.registry import ActionSpec, register_action
+from self_healing_bot.core.automation import AutomationLevel
+
+
+class AddLabelsParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[str] = Field(min_length=1)
+    issue_number: int | None = Field(default=None, gt=0)
+
+
+register_action(
+    ActionSpec(
+        id="add_labels",
+        parameters=AddLabelsParameters,
+        description=__doc__ or "",
+        write=False,
+        minimum_level=AutomationLevel.PR,
+        outputs=("labels",),
+    )
+)

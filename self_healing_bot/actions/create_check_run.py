@@ -1,0 +1,54 @@
+"""Publish the diagnosis as a check run on the failing commit, annotating the failing lines.
+
+Parameters: `head_sha`, `name`, `conclusion`, `title`, `summary` (Markdown), `annotations`
+(each: `path`, `start_line`, `end_line`, `level`, `message`; GitHub takes 50 per request).
+Outputs: `check_run_id`, `url`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from self_healing_bot.actions.registry import ActionSpec, register_action
+from self_healing_bot.core.automation import AutomationLevel
+
+
+class Annotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1)
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    level: Literal["notice", "warning", "failure"] = "failure"
+    message: str = Field(min_length=1, max_length=64000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Annotation:
+        if self.end_line < self.start_line:
+            raise ValueError(f"end_line {self.end_line} is before start_line {self.start_line}")
+        return self
+
+
+class CreateCheckRunParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    head_sha: str = Field(pattern=r"^[0-9a-f]{40}$")
+    name: str = Field(default="self-healing-bot", min_length=1)
+    conclusion: Literal["success", "failure", "neutral", "action_required"] = "neutral"
+    title: str = Field(min_length=1, max_length=1000)
+    summary: str = Field(max_length=65535)
+    annotations: list[Annotation] = Field(default_factory=list)
+
+
+register_action(
+    ActionSpec(
+        id="create_check_run",
+        parameters=CreateCheckRunParameters,
+        description=__doc__ or "",
+        write=False,
+        minimum_level=AutomationLevel.SUGGEST,
+        outputs=("check_run_id", "url"),
+    )
+)
