@@ -1,0 +1,870 @@
+"""The rule table: which log lines point at which failure category.
+
+Rules are data, not code: an id, one regular expression, a category, a priority and
+optional parameter extractors. Named groups in `pattern` (or in `extractors`) become
+diagnosis parameters. A repository adds its own rules with `rules_from_config`.
+
+Two kinds of rule carry no category: `step` marks an Actions step boundary, and
+`context` lines (traceback frames, installed versions, config values) only feed the
+parameters of whichever failure wins.
+
+Patterns must be valid for Python `re`, Hyperscan and RE2 alike: no lookaround, no
+backreferences. They are matched against raw log lines, so an Actions timestamp may
+precede the text; anchor with the `TS` prefix rather than a bare `^`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+CATEGORIES: tuple[str, ...] = (
+    "gpu_oom",
+    "host_oom",
+    "cuda_error",
+    "dependency_resolution",
+    "missing_dependency",
+    "dependency_api_change",
+    "data_missing",
+    "data_validation",
+    "nan_loss",
+    "timeout",
+    "network_transient",
+    "auth_error",
+    "disk_full",
+    "test_failure",
+    "code_error",
+    "lint_failure",
+    "unknown",
+)
+
+RuleKind = Literal["failure", "step", "context"]
+
+# An optional Actions timestamp, then optional pytest "E   " capture prefix.
+TS = r"^(?:\d{4}-\d\d-\d\dT[0-9:.]+Z )?"
+TS_E = TS + r"(?:E\s+)?"
+
+
+class RuleError(ValueError):
+    """A rule in a repository's configuration is not usable; the message names it."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the rule table.
+
+    >>> Rule("my-oom", r"ran out of VRAM", "gpu_oom", priority=95)
+    """
+
+    id: str
+    pattern: str
+    category: str | None
+    priority: int = 50
+    confidence: float = 0.9
+    extractors: tuple[str, ...] = ()
+    ignore_case: bool = False
+    kind: RuleKind = "failure"
+
+
+def _any(*alternatives: str) -> str:
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _r(
+    rule_id: str,
+    pattern: str,
+    category: str,
+    priority: int,
+    confidence: float = 0.9,
+    *extractors: str,
+    ignore_case: bool = False,
+) -> Rule:
+    return Rule(rule_id, pattern, category, priority, confidence, extractors, ignore_case)
+
+
+def _context(rule_id: str, pattern: str, *extractors: str, ignore_case: bool = False) -> Rule:
+    return Rule(rule_id, pattern, None, 0, 0.0, extractors, ignore_case, kind="context")
+
+
+_BYTES = r"(?P<amount>\d+(?:\.\d+)?) ?(?P<unit>[KMGT]i?B|bytes)"
+_PIP_REQ = r"(?P<package>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?P<spec>[<>=!~][^ ,;)'\"]*(?:,[<>=!~][^ ,;)'\"]*)*)?"  # noqa: E501
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("actions-step", TS + r"##\[group\]Run ", None, kind="step"),
+    _context("actions-error", TS + r"##\[error\]"),
+    # --- context: parameters only ---
+    _context(
+        "python-frame", r'File "[^"]+", line \d+', r'File "(?P<file>[^"]+)", line (?P<line>\d+)'
+    ),
+    _context(
+        "pip-installed",
+        r"Successfully installed ",
+        r"Successfully installed (?P<installed>.+)$",
+    ),
+    _context(
+        "pip-already-satisfied",
+        r"Requirement already satisfied: [A-Za-z0-9._-]+[^ ]* in [^ ]+ \(",
+        r"Requirement already satisfied: (?P<sat_package>[A-Za-z0-9._-]+)[^ ]* in \S+ \((?P<sat_version>[^)]+)\)",  # noqa: E501
+    ),
+    _context(
+        "config-batch-size",
+        r"batch[_-]?size['\"]?\s*[=:]\s*\d+",
+        r"(?P<config_key>(?:per_device_train_|train_|eval_)?batch[_-]?size)['\"]?\s*[=:]\s*(?P<config_value>\d+)",
+        ignore_case=True,
+    ),
+    _context(
+        "config-learning-rate",
+        r"(?:learning[_-]rate|\blr)['\"]?\s*[=:]\s*[0-9.eE+-]+",
+        r"(?P<config_key>learning[_-]rate|lr)['\"]?\s*[=:]\s*(?P<config_value>[0-9.eE+-]+)",
+        ignore_case=True,
+    ),
+    # --- accelerator memory ---
+    _r(
+        "torch-cuda-oom",
+        _any(
+            r"CUDA out of memory",
+            r"OutOfMemoryError",
+            r"CUDA error: out of memory",
+            r"cudaErrorMemoryAllocation",
+        ),
+        "gpu_oom",
+        92,
+        0.95,
+        r"Tried to allocate " + _BYTES,
+    ),
+    _r(
+        "mps-oom", r"MPS backend out of memory", "gpu_oom", 92, 0.95, r"Tried to allocate " + _BYTES
+    ),
+    _r(
+        "tf-oom",
+        r"(?:OOM when allocating tensor|ResourceExhaustedError)",
+        "gpu_oom",
+        90,
+        0.9,
+        r"OOM when allocating tensor with shape\s*\[(?P<shape>[0-9,]+)\] and type (?P<dtype>\w+)",
+    ),
+    _r(
+        "xla-oom",
+        r"RESOURCE_EXHAUSTED: Out of memory",
+        "gpu_oom",
+        92,
+        0.93,
+        r"allocate (?P<amount>\d+) ?(?P<unit>bytes)",
+        r"allocate " + _BYTES,
+    ),
+    # --- host memory ---
+    _r(
+        "numpy-unable-to-allocate",
+        r"Unable to allocate \d",
+        "host_oom",
+        88,
+        0.93,
+        r"Unable to allocate " + _BYTES,
+    ),
+    _r("python-memoryerror", TS_E + r"(?:\w+\.)*MemoryError\b", "host_oom", 86, 0.9),
+    _r("cpp-bad-alloc", r"std::bad_alloc", "host_oom", 86, 0.85),
+    _r("oom-killer", r"(?:Out of memory: Killed process|oom-kill|OOMKilled)", "host_oom", 86, 0.9),
+    _r(
+        "dataloader-killed",
+        r"DataLoader worker \(pid\(?s?\)? ?[\d, {}]*\)? (?:is killed by signal: Killed|exited unexpectedly)",  # noqa: E501
+        "host_oom",
+        86,
+        0.85,
+    ),
+    _r("shell-killed", r"(?:^|\s|: )Killed[ \t]*(?:python|$)", "host_oom", 80, 0.75),
+    _r("exit-137", r"exit(?:ed with)? code:? 137\b", "host_oom", 78, 0.7),
+    # --- GPU runtime ---
+    _r("cuda-device-assert", r"device-side assert triggered", "cuda_error", 84, 0.9),
+    _r("cuda-illegal-access", r"illegal memory access was encountered", "cuda_error", 84, 0.9),
+    _r(
+        "cuda-no-device",
+        _any(
+            r"No CUDA GPUs are available",
+            r"no CUDA-capable device is detected",
+            r"Found no NVIDIA driver",
+            r"NVIDIA driver on your system is too old",
+            r"CUDA driver version is insufficient",
+            r"Torch not compiled with CUDA enabled",
+            r"cudaErrorNoDevice",
+            r"NVIDIA-SMI has failed",
+        ),
+        "cuda_error",
+        84,
+        0.9,
+    ),
+    _r(
+        "cuda-library-status",
+        r"(?:CUDNN_STATUS_[A-Z_]+|CUBLAS_STATUS_[A-Z_]+|cuDNN error|CUDA error: [a-z])",
+        "cuda_error",
+        82,
+        0.85,
+    ),
+    _r(
+        "nccl-error",
+        _any(
+            r"NCCL error",
+            r"ncclInternalError",
+            r"ncclUnhandledCudaError",
+            r"ncclSystemError",
+            r"ncclRemoteError",
+            r"Watchdog caught collective operation timeout",
+            r"NCCL communicator was aborted",
+            r"ProcessGroupNCCL",
+        ),
+        "cuda_error",
+        70,
+        0.8,
+    ),
+    _r("ecc-error", r"uncorrectable ECC error", "cuda_error", 84, 0.9),
+    # --- disk ---
+    _r(
+        "no-space",
+        _any(
+            r"No space left on device",
+            r"Disk quota exceeded",
+            r"ENOSPC",
+            r"not enough free space",
+            r"You are running out of disk space",
+        ),
+        "disk_full",
+        94,
+        0.95,
+    ),
+    # --- package managers ---
+    _r(
+        "pip-no-version",
+        r"Could not find a version that satisfies the requirement ",
+        "dependency_resolution",
+        80,
+        0.92,
+        r"satisfies the requirement " + _PIP_REQ + r"(?: \(from versions: (?P<available>[^)]*)\))?",
+    ),
+    _r(
+        "pip-no-distribution",
+        r"No matching distribution found for ",
+        "dependency_resolution",
+        80,
+        0.92,
+        r"No matching distribution found for " + _PIP_REQ,
+    ),
+    _r(
+        "pip-resolution-impossible",
+        _any(
+            r"ResolutionImpossible",
+            r"Cannot install .+ because these package versions have conflicting dependencies",
+        ),
+        "dependency_resolution",
+        80,
+        0.92,
+    ),
+    _r(
+        "pip-conflict-detail",
+        r"(?:The user requested [A-Za-z0-9]|[A-Za-z0-9._-]+ [0-9][^ ]* depends on [A-Za-z0-9])",
+        "dependency_resolution",
+        20,
+        0.5,
+        r"The user requested " + _PIP_REQ,
+        r"(?P<dependent>[A-Za-z0-9._-]+) [0-9][^ ]* depends on " + _PIP_REQ,
+    ),
+    _r(
+        "conda-unsatisfiable",
+        _any(
+            r"UnsatisfiableError",
+            r"PackagesNotFoundError",
+            r"LibMambaUnsatisfiableError",
+            r"nothing provides",
+            r"Could not solve for environment specs",
+            r"ResolvePackageNotFound",
+        ),
+        "dependency_resolution",
+        80,
+        0.9,
+        r"nothing provides (?:requested )?" + _PIP_REQ,
+    ),
+    _r(
+        "conda-missing-spec",
+        TS + r"[ \t]+- (?:nothing provides (?:requested )?)?[A-Za-z0-9_-]+(?:==?|\s)[0-9*]",
+        "dependency_resolution",
+        15,
+        0.4,
+        r"-\s+(?:nothing provides (?:requested )?)?(?P<package>[A-Za-z0-9_.-]+)(?P<spec>(?:==?|\s)[0-9][^ ]*)",  # noqa: E501
+    ),
+    _r(
+        "poetry-solver",
+        _any(
+            r"SolverProblemError",
+            r"version solving failed",
+            r"Unable to find installation candidates for",
+            r"because no versions of [A-Za-z0-9]",
+        ),
+        "dependency_resolution",
+        80,
+        0.9,
+        r"depends on (?P<package>[A-Za-z0-9._-]+) \((?P<spec>[^)]+)\)",
+        r"no versions of (?P<package>[A-Za-z0-9._-]+) match (?P<spec>\S+)",
+    ),
+    _r(
+        "uv-no-solution",
+        _any(
+            r"No solution found when resolving dependencies",
+            r"your requirements are unsatisfiable",
+            r"requirements are unsatisfiable",
+        ),
+        "dependency_resolution",
+        80,
+        0.9,
+        r"you require (?P<package>[A-Za-z0-9._-]+)(?P<spec>[<>=!~][^ ,]*)",
+        r"(?P<package>[A-Za-z0-9._-]+)(?P<spec>[<>=!~][^ ,]*) was not found in the package registry",  # noqa: E501
+    ),
+    _r(
+        "pip-dependency-conflict-warning",
+        r"pip's dependency resolver does not currently take into account",
+        "dependency_resolution",
+        10,
+        0.4,
+    ),
+    # --- imports ---
+    _r(
+        "module-not-found",
+        r"(?:ModuleNotFoundError: |ImportError: )No module named ",
+        "missing_dependency",
+        76,
+        0.93,
+        r"No module named '?(?P<module>[A-Za-z0-9_.]+)",
+    ),
+    _r(
+        "shared-library-missing",
+        r"(?:ImportError|OSError): (?P<library>lib[A-Za-z0-9_.+-]+\.so[0-9.]*): cannot open shared object file",  # noqa: E501
+        "missing_dependency",
+        76,
+        0.9,
+    ),
+    _r(
+        "command-not-found",
+        r"(?:: command not found|: not found$)",
+        "missing_dependency",
+        45,
+        0.6,
+        r"(?P<command>[A-Za-z0-9_.-]+): command not found",
+    ),
+    _r(
+        "cannot-import-name",
+        r"ImportError: cannot import name '",
+        "dependency_api_change",
+        72,
+        0.85,
+        r"cannot import name '(?P<name>[A-Za-z0-9_]+)' from '(?P<module>[A-Za-z0-9_.]+)'(?: \((?P<module_path>[^)]+)\))?",  # noqa: E501
+    ),
+    _r(
+        "module-has-no-attribute",
+        TS_E + r"AttributeError: module '[A-Za-z0-9_.]+' has no attribute '",
+        "dependency_api_change",
+        72,
+        0.88,
+        r"module '(?P<module>[A-Za-z0-9_.]+)' has no attribute '(?P<name>[A-Za-z0-9_]+)'",
+    ),
+    _r(
+        "unexpected-keyword",
+        r"TypeError: .*(?:got an unexpected keyword argument|got multiple values for argument) '",
+        "dependency_api_change",
+        66,
+        0.75,
+        r"TypeError: (?P<callable>[A-Za-z0-9_.]+)\(\) got an unexpected keyword argument '(?P<name>[A-Za-z0-9_]+)'",  # noqa: E501
+    ),
+    _r(
+        "removed-api",
+        r"(?:has been removed|was removed in|is no longer supported|deprecated alias)",
+        "dependency_api_change",
+        30,
+        0.6,
+    ),
+    # --- data ---
+    _r(
+        "file-not-found",
+        TS_E
+        + r"(?:FileNotFoundError|OSError|IOError)?:? ?\[Errno 2\] No such file or directory: '",
+        "data_missing",
+        70,
+        0.85,
+        r"No such file or directory: '(?P<path>[^']+)'",
+    ),
+    _r(
+        "file-not-found-generic",
+        TS_E + r"(?:[\w.]+\.)?FileNotFoundError: ",
+        "data_missing",
+        68,
+        0.8,
+        r"FileNotFoundError: (?:.*?)(?P<path>(?:[\w.~-]*/)+[\w.*-]+|[\w-]+\.(?:csv|parquet|json|jsonl|pt|pth|ckpt|h5|pkl|npy|npz|txt|bin|safetensors|yaml|yml))",  # noqa: E501
+    ),
+    _r(
+        "dvc-missing",
+        _any(
+            r"failed to pull data from the cloud",
+            r"Checkout failed for following targets",
+            r"missing cache files",
+            r"is missing from the cache",
+            r"failed to fetch data from the cloud",
+            r"Some of the cache files do not exist",
+        ),
+        "data_missing",
+        72,
+        0.85,
+    ),
+    _r(
+        "object-store-missing",
+        _any(
+            r"NoSuchKey",
+            r"NoSuchBucket",
+            r"The specified key does not exist",
+            r"404 Client Error",
+            r"Not Found for url",
+            r"HeadObject operation: Not Found",
+        ),
+        "data_missing",
+        68,
+        0.8,
+        r"(?P<path>s3://[^\s'\"]+|gs://[^\s'\"]+)",
+        r"for url: (?P<path>\S+)",
+    ),
+    _r(
+        "hub-dataset-missing",
+        _any(
+            r"DatasetNotFoundError",
+            r"EntryNotFoundError",
+            r"RevisionNotFoundError",
+            r"doesn't exist on the Hub",
+            r"Couldn't find a dataset script",
+            r"Couldn't find any data file",
+            r"is not a local folder and is not a valid model identifier",
+        ),
+        "data_missing",
+        70,
+        0.85,
+        r"(?:Dataset|Repository|dataset) '(?P<path>[^']+)'",
+        r"(?P<path>[\w.-]+/[\w.-]+) is not a local folder",
+    ),
+    _r(
+        "mlflow-missing",
+        _any(
+            r"RESOURCE_DOES_NOT_EXIST",
+            r"Registered Model with name=\S+ not found",
+            r"No such run",
+            r"Run '[0-9a-f]+' not found",
+        ),
+        "data_missing",
+        70,
+        0.8,
+    ),
+    _r(
+        "checkpoint-missing",
+        _any(
+            r"checkpoint .* not found",
+            r"Checkpoint at .* not found",
+            r"No checkpoint found",
+            r"Unable to load weights from",
+            r"Error no file named",
+        ),
+        "data_missing",
+        66,
+        0.75,
+        ignore_case=True,
+    ),
+    _r(
+        "schema-validation",
+        _any(
+            r"SchemaError",
+            r"SchemaErrors",
+            r"ValidationError: .*column",
+            r"Validation failed",
+            r"expectation failed",
+            r"ExpectationFailed",
+            r"SchemaMismatch",
+            r"schema mismatch",
+            r"DataValidationError",
+        ),
+        "data_validation",
+        62,
+        0.8,
+        r"column '(?P<column>[^']+)'",
+    ),
+    _r(
+        "nan-inf-input",
+        _any(
+            r"Input contains NaN",
+            r"Input X contains NaN",
+            r"Input contains infinity",
+            r"contains NaN, infinity",
+            r"NaN or Inf found in input",
+        ),
+        "data_validation",
+        66,
+        0.88,
+    ),
+    _r(
+        "shape-mismatch",
+        _any(
+            r"shapes cannot be multiplied",
+            r"size mismatch for",
+            r"is incompatible with the layer",
+            r"features, but \w+ is expecting",
+            r"Found input variables with inconsistent numbers of samples",
+            r"feature_names mismatch",
+            r"feature_names must be",
+            r"Shapes .* are incompatible",
+            r"Dimensions must be equal",
+            r"expected input\[",
+            r"The size of tensor a",
+        ),
+        "data_validation",
+        60,
+        0.8,
+    ),
+    _r(
+        "column-keyerror",
+        TS_E + r"KeyError: \"?\[?'[^']+'\]?(?: not in index| not found in axis)?",
+        "data_validation",
+        56,
+        0.7,
+        r"KeyError: \"?\[?'(?P<column>[^']+)'",
+    ),
+    _r(
+        "value-conversion",
+        _any(
+            r"could not convert string to float",
+            r"invalid literal for int\(\) with base 10",
+            r"Unable to parse string",
+            r"cannot convert float NaN to integer",
+            r"ArrowInvalid",
+            r"ArrowTypeError",
+            r"ComputeError",
+            r"Unknown label type",
+            r"contains non-numeric",
+            r"dtype mismatch",
+        ),
+        "data_validation",
+        58,
+        0.75,
+    ),
+    # --- training divergence ---
+    _r(
+        "loss-nan",
+        _any(
+            r"loss[\"']?\s*[=:]\s*[\"']?-?(?:nan|inf)\b",
+            r"loss is (?:nan|inf)",
+            r"loss became (?:nan|inf)",
+            r"Detected NaN",
+            r"NaN loss",
+            r"Loss is NaN",
+            r"is not finite",
+            r"Invalid loss, terminating training",
+            r"returned nan values",
+            r"Tensor had NaN values",
+            r"invalid value \(nan\) encountered",
+            r"-(?:rmse|logloss|mlogloss|error|auc):nan",
+            r"Gradient overflow\. Skipping step",
+            r"NaN detected",
+        ),
+        "nan_loss",
+        74,
+        0.88,
+        ignore_case=True,
+    ),
+    # --- time limits ---
+    _r(
+        "actions-max-time",
+        _any(
+            r"has exceeded the maximum execution time of",
+            r"The action has timed out",
+            r"has timed out after \d+ minutes",
+        ),
+        "timeout",
+        76,
+        0.92,
+        r"maximum execution time of (?P<minutes>\d+) minutes",
+        r"timed out after (?P<minutes>\d+) minutes",
+    ),
+    _r(
+        "pytest-timeout",
+        r"(?:Failed: Timeout >|\+{5,} Timeout \+{5,})",
+        "timeout",
+        76,
+        0.9,
+        r"Timeout >(?P<seconds>[0-9.]+)s",
+    ),
+    _r(
+        "subprocess-timeout",
+        r"(?:TimeoutExpired: Command .* timed out after|Timed out after \d+ seconds waiting)",
+        "timeout",
+        72,
+        0.8,
+    ),
+    _r("operation-canceled", r"The operation was canceled\.", "timeout", 25, 0.5),
+    # --- network ---
+    _r(
+        "connection-failure",
+        _any(
+            r"Connection reset by peer",
+            r"Connection refused",
+            r"Connection aborted",
+            r"RemoteDisconnected",
+            r"Read timed out",
+            r"ReadTimeout",
+            r"ConnectTimeout",
+            r"ConnectTimeoutError",
+            r"timed out while connecting",
+            r"Temporary failure in name resolution",
+            r"Name or service not known",
+            r"nodename nor servname",
+            r"Could not resolve host",
+            r"getaddrinfo failed",
+            r"Max retries exceeded with url",
+            r"NewConnectionError",
+            r"ECONNRESET",
+            r"ETIMEDOUT",
+            r"EAI_AGAIN",
+            r"Network is unreachable",
+            r"IncompleteRead",
+            r"SSLError",
+            r"SSL: UNEXPECTED_EOF",
+            r"ChunkedEncodingError",
+            r"Connection timed out",
+            r"ConnectionError",
+            r"The read operation timed out",
+        ),
+        "network_transient",
+        72,
+        0.85,
+        r"(?:url: |host=')(?P<url>[^\s')]+)",
+    ),
+    _r(
+        "http-5xx",
+        _any(
+            r"\b50[0234] Server Error",
+            r"\b429 Client Error",
+            r"Too Many Requests",
+            r"Service Unavailable",
+            r"Bad Gateway",
+            r"Gateway Time-?out",
+            r"Internal Server Error",
+            r"HTTP Error 50[0234]",
+            r"HTTP Error 429",
+            r"status code:? 50[0234]",
+            r"rate limit exceeded",
+            r"Rate limit reached",
+            r"returned error: 50[0234]",
+        ),
+        "network_transient",
+        70,
+        0.8,
+        ignore_case=True,
+    ),
+    # --- credentials ---
+    _r(
+        "auth-failure",
+        _any(
+            r"401 Client Error",
+            r"403 Client Error",
+            r"Bad credentials",
+            r"NoCredentialsError",
+            r"Unable to locate credentials",
+            r"Resource not accessible by integration",
+            r"GatedRepoError",
+            r"gated repo",
+            r"is restricted",
+            r"Access to model .* is restricted",
+            r"Invalid username or password",
+            r"Authentication failed",
+            r"Permission denied \(publickey\)",
+            r"Permission to \S+ denied",
+            r"InvalidAccessKeyId",
+            r"SignatureDoesNotMatch",
+            r"ExpiredToken",
+            r"security token included in the request is invalid",
+            r"AccessDenied",
+            r"Access Denied",
+            r"Unauthorized",
+            r"api_key not configured",
+            r"Invalid API key",
+            r"invalid token",
+            r"Token is required",
+            r"HTTP 401",
+            r"HTTP 403",
+            r"requested access to the resource is denied",
+            r"Must have admin rights",
+            r"could not read Username",
+        ),
+        "auth_error",
+        78,
+        0.88,
+        ignore_case=True,
+    ),
+    # --- linters ---
+    _r(
+        "linter-diagnostic",
+        TS + r"\.?/?[\w./-]+\.pyi?:\d+:\d+: [A-Z]{1,3}\d{2,4}\b",
+        "lint_failure",
+        60,
+        0.9,
+        r"(?P<file>[\w./-]+\.pyi?):(?P<line>\d+):\d+: (?P<rule>[A-Z]{1,3}\d{2,4})",
+    ),
+    _r(
+        "ruff-full-location",
+        TS + r"[ \t]*--> [\w./-]+\.pyi?:\d+:\d+",
+        "lint_failure",
+        58,
+        0.8,
+        r"--> (?P<file>[\w./-]+\.pyi?):(?P<line>\d+)",
+    ),
+    _r(
+        "ruff-summary",
+        TS + r"Found \d+ errors?\.?[ \t]*(?:\(\d+ fixed, \d+ remaining\)\.)?[ \t]*$",
+        "lint_failure",
+        58,
+        0.85,
+    ),
+    _r(
+        "mypy-error",
+        TS + r"[\w./-]+\.pyi?:\d+: error: ",
+        "lint_failure",
+        60,
+        0.9,
+        r"(?P<file>[\w./-]+\.pyi?):(?P<line>\d+): error: .*\[(?P<rule>[a-z-]+)\]",
+    ),
+    _r(
+        "mypy-summary",
+        r"Found \d+ errors? in \d+ files? \(checked \d+ source files?\)",
+        "lint_failure",
+        60,
+        0.9,
+    ),
+    _r(
+        "formatter-check",
+        _any(
+            r"^",
+            r"\s)(?:[Ww]ould reformat ",
+            r"\d+ files? would be reformatted",
+            r"Imports are incorrectly sorted",
+            r"Oh no! ",
+            r"would be left unchanged, \d+ files? would be reformatted",
+        ),
+        "lint_failure",
+        60,
+        0.88,
+        r"[Ww]ould reformat:? (?P<file>\S+)",
+    ),
+    _r(
+        "pre-commit-hook",
+        r"\.{4,}(?:\x1b\[[0-9;]*m)?Failed",
+        "lint_failure",
+        55,
+        0.8,
+        r"^(?P<hook>[^.]+?)\.{4,}",
+    ),
+    # --- tests ---
+    _r(
+        "pytest-failed",
+        TS + r"(?:FAILED|ERROR) [\w./-]+\.py::",
+        "test_failure",
+        40,
+        0.85,
+        r"(?:FAILED|ERROR) (?P<test_id>[\w./-]+\.py::[^ ]+)",
+    ),
+    _r(
+        "pytest-summary",
+        r"={3,} (?:\d+ errors?, )?\d+ failed",
+        "test_failure",
+        38,
+        0.8,
+    ),
+    _r(
+        "assertion",
+        TS_E + r"(?:AssertionError\b|assert )",
+        "test_failure",
+        42,
+        0.8,
+    ),
+    _r(
+        "unittest-fail",
+        TS + r"(?:FAIL|ERROR): test\w* \(",
+        "test_failure",
+        40,
+        0.8,
+        r"(?:FAIL|ERROR): (?P<test_name>test\w*) \((?P<test_class>[\w.]+)\)",
+    ),
+    _r("unittest-summary", TS + r"FAILED \((?:failures|errors)=\d+", "test_failure", 38, 0.75),
+    # --- the project's own bugs ---
+    _r(
+        "python-syntax",
+        TS_E + r"(?:SyntaxError|IndentationError|TabError): ",
+        "code_error",
+        64,
+        0.9,
+    ),
+    _r(
+        "python-exception",
+        TS_E
+        + r"(?:[\w.]+\.)?(?:TypeError|ValueError|IndexError|NameError|UnboundLocalError|ZeroDivisionError|RecursionError|NotImplementedError|KeyError|AttributeError|RuntimeError|LookupError|OverflowError|UnicodeDecodeError): ",  # noqa: E501
+        "code_error",
+        50,
+        0.7,
+    ),
+)
+
+
+def validate_rule(rule: Rule) -> None:
+    """Raise `RuleError` naming the rule if its category, priority or patterns are unusable."""
+    if rule.kind == "failure" and rule.category not in CATEGORIES:
+        raise RuleError(
+            f"rule {rule.id!r}: unknown category {rule.category!r}; use one of {', '.join(CATEGORIES)}"  # noqa: E501
+        )
+    if not 0 <= rule.priority <= 100:
+        raise RuleError(f"rule {rule.id!r}: priority {rule.priority} is outside 0..100")
+    if not 0.0 <= rule.confidence <= 1.0:
+        raise RuleError(f"rule {rule.id!r}: confidence {rule.confidence} is outside 0..1")
+    for pattern in (rule.pattern, *rule.extractors):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise RuleError(f"rule {rule.id!r}: invalid pattern {pattern!r}: {error}") from error
+
+
+def rules_from_config(entries: Sequence[Mapping[str, object]]) -> tuple[Rule, ...]:
+    """Build extra rules from a repository config's `diagnosis.rules` list.
+
+    >>> rules_from_config([{"id": "vram", "pattern": "ran out of VRAM",
+    ...                     "category": "gpu_oom", "priority": 95}])
+    """
+    rules = []
+    for index, entry in enumerate(entries):
+        unknown_keys = set(entry) - {
+            "id",
+            "pattern",
+            "category",
+            "priority",
+            "confidence",
+            "params",
+        }
+        if unknown_keys:
+            raise RuleError(f"rule #{index + 1}: unknown keys {sorted(unknown_keys)}")
+        rule_id, pattern, category = entry.get("id"), entry.get("pattern"), entry.get("category")
+        if not isinstance(rule_id, str) or not isinstance(pattern, str):
+            raise RuleError(f"rule #{index + 1}: 'id' and 'pattern' must be strings")
+        if not isinstance(category, str):
+            raise RuleError(f"rule {rule_id!r}: 'category' must be a string")
+        priority = entry.get("priority", 60)
+        confidence = entry.get("confidence", 0.9)
+        params = entry.get("params", [])
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise RuleError(f"rule {rule_id!r}: 'priority' must be an integer")
+        if not isinstance(confidence, int | float) or isinstance(confidence, bool):
+            raise RuleError(f"rule {rule_id!r}: 'confidence' must be a number")
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise RuleError(
+                f"rule {rule_id!r}: 'params' must be a list of regexes with named groups"
+            )
+        rule = Rule(rule_id, pattern, category, priority, float(confidence), tuple(params))
+        validate_rule(rule)
+        rules.append(rule)
+    return tuple(rules)

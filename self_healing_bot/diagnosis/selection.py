@@ -1,0 +1,250 @@
+"""Choosing the root cause among the rule hits, and the parameters a repair needs.
+
+The root cause is the highest-priority failure hit, the earliest among equals: a
+consequence (NCCL aborting after a CUDA OOM, tests failing after an install failed)
+has a lower priority than its cause, and warnings never count.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from self_healing_bot.diagnosis.result import Diagnosis, Evidence
+from self_healing_bot.diagnosis.scanning import Hit, ScanResult
+from self_healing_bot.diagnosis.signature import failure_signature
+
+MIN_CONFIDENCE = 0.3
+NEARBY_LINES = 300
+MAX_EVIDENCE = 5
+MAX_TEST_IDS = 50
+
+_TITLES = {
+    "gpu_oom": "accelerator ran out of memory",
+    "host_oom": "host ran out of memory",
+    "cuda_error": "GPU runtime or driver failure",
+    "dependency_resolution": "package versions could not be resolved",
+    "missing_dependency": "a required module or library is not installed",
+    "dependency_api_change": "an installed library's API no longer matches the code",
+    "data_missing": "input data or artifact not found",
+    "data_validation": "input data is invalid",
+    "nan_loss": "training diverged (NaN or inf)",
+    "timeout": "the job or step exceeded its time limit",
+    "network_transient": "a network or remote service failed",
+    "auth_error": "credentials or permissions are missing or wrong",
+    "disk_full": "no space left on disk",
+    "test_failure": "tests failed",
+    "code_error": "the project's own code raised an error",
+    "lint_failure": "linters, formatters or type checkers failed",
+}
+
+_UNITS = {"B": 1, "bytes": 1, "KB": 1 << 10, "KiB": 1 << 10, "MB": 1 << 20, "MiB": 1 << 20}
+_UNITS |= {"GB": 1 << 30, "GiB": 1 << 30, "TB": 1 << 40, "TiB": 1 << 40}
+_DTYPE_BYTES = {"float": 4, "float32": 4, "half": 2, "float16": 2, "bfloat16": 2, "double": 8}
+_DTYPE_BYTES |= {"float64": 8, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "bool": 1}
+
+# Import names whose PyPI distribution is named differently.
+_DISTRIBUTIONS = {
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+    "dotenv": "python-dotenv",
+    "google.protobuf": "protobuf",
+    "jwt": "pyjwt",
+    "attr": "attrs",
+    "Crypto": "pycryptodome",
+    "lightning_fabric": "lightning",
+    "pytorch_lightning": "pytorch-lightning",
+    "huggingface_hub": "huggingface-hub",
+}
+
+_NOT_PROJECT = re.compile(
+    r"(?:site-packages|dist-packages|/lib/python\d|\\lib\\|<frozen|<string>|<stdin>|"
+    r"/hostedtoolcache/|/opt/conda/|/usr/lib/|importlib)"
+)
+_WORKSPACE = re.compile(r"^(?:/home/runner/work/[^/]+/[^/]+/|/__w/[^/]+/[^/]+/|/github/workspace/)")
+_INSTALLED = re.compile(r"([A-Za-z0-9_.]+(?:-[A-Za-z][A-Za-z0-9_.]*)*)-(\d[^\s]*)")
+
+
+def _is_failure(hit: Hit) -> bool:
+    return hit.rule.kind == "failure" and not hit.warning
+
+
+def _requested_bytes(groups: dict[str, str]) -> int | None:
+    if "amount" in groups and groups.get("unit") in _UNITS:
+        return round(float(groups["amount"]) * _UNITS[groups["unit"]])
+    if "shape" in groups:
+        dims = [int(dim) for dim in groups["shape"].split(",") if dim.strip().isdigit()]
+        return math.prod(dims) * _DTYPE_BYTES.get(groups.get("dtype", "float"), 4)
+    return None
+
+
+def _project_location(path: str) -> str | None:
+    if _NOT_PROJECT.search(path):
+        return None
+    return _WORKSPACE.sub("", path)
+
+
+def _same_place(hit: Hit, winner: Hit) -> bool:
+    return hit.source == winner.source and abs(hit.line - winner.line) <= NEARBY_LINES
+
+
+def _project_frame(hits: Sequence[Hit], winner: Hit) -> Hit | None:
+    """The last traceback frame in the project's own code shortly before the winner."""
+    frame = None
+    for hit in hits:
+        if hit.order > winner.order:
+            break
+        if (
+            hit.rule.id == "python-frame"
+            and _same_place(hit, winner)
+            and _project_location(hit.groups.get("file", ""))
+        ):
+            frame = hit
+    return frame
+
+
+def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for hit in hits:
+        if hit.rule.id == "pip-installed":
+            for name, version in _INSTALLED.findall(hit.groups.get("installed", "")):
+                versions[name.lower().replace("_", "-")] = version
+        elif hit.rule.id == "pip-already-satisfied" and "sat_package" in hit.groups:
+            versions[hit.groups["sat_package"].lower().replace("_", "-")] = hit.groups[
+                "sat_version"
+            ]
+    return versions
+
+
+def _config_value(hits: Sequence[Hit], rule_id: str) -> dict[str, int | str]:
+    found: dict[str, str] = {}
+    for hit in hits:
+        if hit.rule.id == rule_id and "config_value" in hit.groups:
+            found = {hit.groups["config_key"]: hit.groups["config_value"]}
+    return {key: int(value) if value.isdigit() else value for key, value in found.items()}
+
+
+def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
+    category = winner.rule.category
+    params: dict[str, Any] = {}
+    internal = {"amount", "unit", "shape", "dtype", "installed", "sat_package", "sat_version"}
+    for hit in [winner] + [h for h in hits if h.rule.category == category and h is not winner]:
+        if _is_failure(hit) and _same_place(hit, winner):
+            for key, value in hit.groups.items():
+                if key not in internal:
+                    params.setdefault(key, value)
+    requested = _requested_bytes(winner.groups)
+    if requested is not None:
+        params["requested_bytes"] = requested
+    if winner.step:
+        params["step"] = winner.step
+    if winner.source:
+        params["log_file"] = winner.source
+    if category == "test_failure":
+        test_ids = [h.groups["test_id"] for h in hits if "test_id" in h.groups and _is_failure(h)]
+        if test_ids:
+            params.pop("test_id", None)
+            params["test_ids"] = list(dict.fromkeys(test_ids))[:MAX_TEST_IDS]
+    if category in ("gpu_oom", "host_oom"):
+        params.update(_config_value(hits, "config-batch-size"))
+    if category == "nan_loss":
+        params.update(_config_value(hits, "config-learning-rate"))
+    if "module" in params:
+        module = params["module"]
+        params["package"] = _DISTRIBUTIONS.get(module, _DISTRIBUTIONS.get(module.split(".")[0]))
+        params["package"] = params["package"] or module.split(".")[0].replace("_", "-")
+        if category == "dependency_api_change":
+            installed = _installed_versions(hits).get(params["package"].lower())
+            if installed:
+                params["installed_version"] = installed
+    if category not in ("lint_failure",) and "file" not in params:
+        frame = _project_frame(hits, winner)
+        if frame is not None:
+            params["file"] = _project_location(frame.groups["file"])
+            params["line"] = int(frame.groups["line"])
+    if "line" in params:
+        params["line"] = int(params["line"])
+    return params
+
+
+def _evidence(winner: Hit, hits: Sequence[Hit]) -> list[Hit]:
+    same = [
+        hit
+        for hit in hits
+        if hit is not winner
+        and _is_failure(hit)
+        and hit.rule.category == winner.rule.category
+        and _same_place(hit, winner)
+    ]
+    same.sort(key=lambda hit: abs(hit.order - winner.order))
+    chosen = [winner, *same[: MAX_EVIDENCE - 1]]
+    chosen.sort(key=lambda hit: hit.order)
+    return chosen
+
+
+def _summary(category: str, winner: Hit, params: dict[str, Any]) -> str:
+    detail = winner.text.strip()
+    if len(detail) > 160:
+        detail = detail[:157] + "..."
+    step = f" in step '{params['step']}'" if "step" in params else ""
+    return f"{_TITLES[category].capitalize()}{step}: {detail}"
+
+
+def _unknown(scan: ScanResult, reason: str) -> Diagnosis:
+    errors = [hit for hit in scan.hits if hit.rule.id == "actions-error"][-3:]
+    evidence = tuple(Evidence(hit.line, hit.text) for hit in errors)
+    return Diagnosis(
+        "unknown",
+        0.0,
+        reason,
+        evidence,
+        {},
+        failure_signature("unknown", [hit.text for hit in errors]),
+    )
+
+
+def select_root_cause(scan: ScanResult) -> Diagnosis:
+    """Turn the hits of one scan into the diagnosis (pure: no I/O)."""
+    if scan.bytes_scanned == 0 and scan.binary_sources:
+        return _unknown(scan, "Input is binary (it contains NUL bytes), not a text log")
+    if scan.bytes_scanned == 0:
+        return _unknown(scan, "The log is empty")
+    failures = [hit for hit in scan.hits if _is_failure(hit)]
+    if not failures:
+        return _unknown(scan, "No known failure pattern in the log; see the error lines")
+    winner = min(failures, key=lambda hit: (-hit.rule.priority, hit.order))
+    category = winner.rule.category
+    assert category is not None  # failure rules always carry a validated category
+    rivals = [
+        hit
+        for hit in failures
+        if hit.rule.category != category and hit.rule.priority >= winner.rule.priority - 8
+    ]
+    confidence = winner.rule.confidence * (0.85 if rivals else 1.0)
+    if winner.rule.priority < 30:
+        confidence *= 0.7
+    if scan.skipped_bytes:
+        confidence *= 0.9
+    if confidence < MIN_CONFIDENCE:
+        return _unknown(scan, f"Too little evidence to name a cause (best guess {category})")
+    params = _params(winner, scan.hits)
+    if scan.skipped_bytes:
+        params["skipped_bytes"] = scan.skipped_bytes
+    evidence = _evidence(winner, scan.hits)
+    decisive = [winner.text]
+    if category == "test_failure":
+        decisive += sorted(params.get("test_ids", []))
+    return Diagnosis(
+        category,
+        round(confidence, 2),
+        _summary(category, winner, params),
+        tuple(Evidence(hit.line, hit.text) for hit in evidence),
+        params,
+        failure_signature(category, decisive),
+    )
