@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,26 @@ from tests.deploy.documents import REPO_ROOT, load_yaml
 
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 BOT_SERVICES = {"migrate": "migrate", "web": "serve", "worker": "worker"}
+INTERPOLATION = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+OPERATOR_ENVIRONMENT = {"SHBOT_WEBHOOK_SECRET": "a-secret", "SHBOT_GITHUB_APP_ID": "123456"}
+
+
+class MissingVariable(Exception):
+    """Compose refuses to start: a `${NAME:?message}` variable is unset or empty."""
+
+
+def interpolate(value: str, environment: dict[str, str]) -> str:
+    """Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}` substitution."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, operator, argument = match.groups()
+        if environment.get(name):
+            return environment[name]
+        if operator == "?":
+            raise MissingVariable(argument)
+        return argument if operator == "-" else ""
+
+    return INTERPOLATION.sub(substitute, value)
 
 
 def compose() -> dict[str, Any]:
@@ -78,3 +99,24 @@ def test_only_the_web_keeps_the_images_http_healthcheck() -> None:
     assert "healthcheck" not in services["web"]
     assert services["worker"]["healthcheck"] == {"disable": True}
     assert services["migrate"]["healthcheck"] == {"disable": True}
+
+
+@pytest.mark.parametrize("service", BOT_SERVICES)
+def test_the_environment_compose_passes_loads_as_settings(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in compose()["services"][service]["environment"].items():
+        monkeypatch.setenv(name, interpolate(str(value), OPERATOR_ENVIRONMENT))
+    settings = Settings(_env_file=None)
+    assert settings.github_app_id == 123456
+    assert settings.webhook_secrets == ["a-secret"]
+    assert not settings.embedded
+
+
+@pytest.mark.parametrize("missing", OPERATOR_ENVIRONMENT)
+def test_compose_refuses_to_start_without_a_required_variable(missing: str) -> None:
+    environment = {k: v for k, v in OPERATOR_ENVIRONMENT.items() if k != missing}
+    values = compose()["services"]["web"]["environment"].values()
+    with pytest.raises(MissingVariable, match=missing):
+        for value in values:
+            interpolate(str(value), environment)
