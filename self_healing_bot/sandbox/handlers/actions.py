@@ -1,0 +1,171 @@
+"""GitHub Actions: workflows, runs, jobs, logs (302 to short-lived links), re-runs, dispatch."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+import zipfile
+
+from self_healing_bot.sandbox import representations as render
+from self_healing_bot.sandbox.handlers import Context, Handler, Reply
+from self_healing_bot.sandbox.openapi_spec import RequestRejected
+from self_healing_bot.sandbox.state import Job, Repository, WorkflowRun
+
+LOG_LINK_SECONDS = 60.0
+
+
+def _run(context: Context, repo: Repository) -> WorkflowRun:
+    run = repo.runs.get(int(context.params["run_id"]))
+    if run is None:
+        raise RequestRejected(404, "Not Found")
+    return run
+
+
+def _job(context: Context, repo: Repository) -> tuple[Job, WorkflowRun]:
+    job_id = int(context.params["job_id"])
+    for run in repo.runs.values():
+        for job in run.jobs:
+            if job.id == job_id:
+                return job, run
+    raise RequestRejected(404, "Not Found")
+
+
+def job_log_text(job: Job) -> str:
+    """The job's log in GitHub's format: each line prefixed by a timestamp."""
+    stamp = render.timestamp(job.completed_at or job.created_at) or ""
+    return "".join(f"{stamp} {line}\n" for line in job.log.splitlines())
+
+
+def _redirect(context: Context, content: bytes, media_type: str) -> Reply:
+    key = secrets.token_urlsafe(24)
+    context.download_links[key] = (time.time() + LOG_LINK_SECONDS, content, media_type)
+    root = context.base.removesuffix("/api/v3")
+    return Reply(302, None, {"location": f"{root}/_sandbox/downloads/{key}"})
+
+
+async def list_workflows(context: Context) -> Reply:
+    repo = context.repo()
+    html = f"{render.html_root(context.base)}/{repo.full_name}"
+    workflows = [
+        {
+            "id": workflow.id,
+            "node_id": f"W_{workflow.id}",
+            "name": workflow.name,
+            "path": workflow.path,
+            "state": "active",
+            "url": f"{context.base}/repos/{repo.full_name}/actions/workflows/{workflow.id}",
+            "html_url": f"{html}/blob/{repo.default_branch}/{workflow.path}",
+            "badge_url": f"{html}/workflows/{workflow.name}/badge.svg",
+        }
+        for workflow in repo.workflows.values()
+    ]
+    return context.paginate(workflows, wrap="workflows")
+
+
+async def dispatch_workflow(context: Context) -> Reply:
+    repo = context.repo()
+    wanted = str(context.params["workflow_id"])
+    workflow = next(
+        (
+            w
+            for w in repo.workflows.values()
+            if wanted in {str(w.id), w.path.rsplit("/", 1)[-1], w.path}
+        ),
+        None,
+    )
+    if workflow is None:
+        raise RequestRejected(404, "Not Found")
+    if "workflow_dispatch" not in workflow.triggers:
+        raise RequestRejected(422, "Workflow does not have 'workflow_dispatch' trigger")
+    ref = str(context.body["ref"]).removeprefix("refs/heads/")
+    sha = repo.branch_sha(ref)
+    if sha is None:
+        raise RequestRejected(422, f"No ref found for: {ref}")
+    (run,) = context.sandbox.start_runs(repo, sha, ref, "workflow_dispatch", [workflow])
+    if not context.body.get("return_run_details"):
+        return Reply(204)
+    return Reply(
+        200,
+        {
+            "workflow_run_id": run.id,
+            "run_url": f"{context.base}/repos/{repo.full_name}/actions/runs/{run.id}",
+            "html_url": f"{render.html_root(context.base)}/{repo.full_name}/actions/runs/{run.id}",
+        },
+    )
+
+
+async def list_runs(context: Context) -> Reply:
+    repo = context.repo()
+    params = context.params
+    runs = [
+        render.workflow_run(run, repo, context.base)
+        for run in sorted(repo.runs.values(), key=lambda r: -r.id)
+        if params.get("branch") in {None, run.head_branch}
+        and params.get("head_sha") in {None, run.head_sha}
+        and params.get("event") in {None, run.event}
+        and params.get("status") in {None, run.status, run.conclusion}
+    ]
+    return context.paginate(runs, wrap="workflow_runs")
+
+
+async def get_run(context: Context) -> Reply:
+    repo = context.repo()
+    return Reply(200, render.workflow_run(_run(context, repo), repo, context.base))
+
+
+async def list_jobs(context: Context) -> Reply:
+    repo = context.repo()
+    run = _run(context, repo)
+    jobs = run.jobs if context.params.get("filter") == "all" else run.latest_jobs()
+    return context.paginate([render.job(job, run, repo, context.base) for job in jobs], wrap="jobs")
+
+
+async def get_job(context: Context) -> Reply:
+    repo = context.repo()
+    job, run = _job(context, repo)
+    return Reply(200, render.job(job, run, repo, context.base))
+
+
+async def download_job_logs(context: Context) -> Reply:
+    repo = context.repo()
+    job, _ = _job(context, repo)
+    if job.status != "completed":
+        raise RequestRejected(404, "Not Found")
+    return _redirect(context, job_log_text(job).encode(), "text/plain; charset=utf-8")
+
+
+async def download_run_logs(context: Context) -> Reply:
+    repo = context.repo()
+    run = _run(context, repo)
+    if run.status != "completed":
+        raise RequestRejected(404, "Not Found")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for index, job in enumerate(run.latest_jobs()):
+            bundle.writestr(f"{index}_{job.name}.txt", job_log_text(job))
+    return _redirect(context, archive.getvalue(), "application/zip")
+
+
+async def rerun_failed_jobs(context: Context) -> Reply:
+    repo = context.repo()
+    run = _run(context, repo)
+    if run.status != "completed":
+        raise RequestRejected(403, "This workflow is already running")
+    if run.conclusion == "success":
+        raise RequestRejected(403, "This workflow run has no failed jobs to re-run")
+    context.sandbox.rerun_failed_jobs(repo, run)
+    return Reply(201, {})
+
+
+ROUTES: dict[str, Handler] = {
+    "actions/list-repo-workflows": list_workflows,
+    "actions/create-workflow-dispatch": dispatch_workflow,
+    "actions/list-workflow-runs-for-repo": list_runs,
+    "actions/get-workflow-run": get_run,
+    "actions/list-jobs-for-workflow-run": list_jobs,
+    "actions/get-job-for-workflow-run": get_job,
+    "actions/download-job-logs-for-workflow-run": download_job_logs,
+    "actions/download-workflow-run-logs": download_run_logs,
+    "actions/re-run-workflow-failed-jobs": rerun_failed_jobs,
+}

@@ -1,0 +1,1 @@
+"""Vendored GitHub API descriptions (see scripts/vendor_github_openapi.py)."""

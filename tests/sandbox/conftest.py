@@ -1,0 +1,1 @@
+from tests.github_sandbox_plugin import *  # noqa: F403
