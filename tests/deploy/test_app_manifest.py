@@ -12,6 +12,7 @@ PERMISSIONS = {
     "contents": "write",
     "pull_requests": "write",
     "issues": "write",
+    "workflows": "write",
     "metadata": "read",
 }
 # GitHub delivers these to every App; a manifest may not list them.
