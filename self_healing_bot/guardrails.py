@@ -163,7 +163,7 @@ _SECRETS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("aws access key", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"), REDACTED),
     (
         "aws secret key",
-        re.compile(r"(?i)(aws_secret_access_key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{40}"),
+        re.compile(r"(?i)(aws_secret_access_key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{40,}"),
         rf"\1{REDACTED}",
     ),
     (
