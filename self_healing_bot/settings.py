@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_delivery_attempts: int = Field(default=5, ge=1)
+    # Queue and workers (issue 2): a claimed delivery is owned for `lease_seconds`; past that the
+    # reconciler hands it to another worker. Redis only notices a dead worker after the heartbeat
+    # timeout, and only on the fraction of fetches that run maintenance (per million).
+    queue_name: str = "deliveries"
+    lease_seconds: float = Field(default=300.0, gt=0)
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    retry_min_backoff_ms: int = Field(default=1000, ge=1)
+    retry_max_backoff_ms: int = Field(default=300_000, ge=1)
+    throttle_per_repository_per_minute: int = Field(default=120, ge=1)
+    redis_heartbeat_timeout_ms: int = Field(default=60_000, ge=1000)
+    redis_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
+    # Extra modules imported at start-up so they can register detectors (comma-separated).
+    plugins: str = ""
 
     @property
     def embedded(self) -> bool:

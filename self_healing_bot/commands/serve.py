@@ -1,0 +1,41 @@
+"""`self-healing-bot serve [--host H] [--port P] [--workers N]`: the web app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option(help="Web processes (distributed mode only).", min=1)] = 1,
+) -> None:
+    """Receive webhooks; in embedded mode also process them in this process."""
+    import uvicorn
+
+    from self_healing_bot.settings import load_settings
+
+    if load_settings().embedded and workers > 1:
+        typer.echo(
+            "error: embedded mode runs one process (its queue lives in it); "
+            "set SHBOT_BROKER_URL to run several web workers",
+            err=True,
+        )
+        raise typer.Exit(2)
+    uvicorn.run(
+        "self_healing_bot.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

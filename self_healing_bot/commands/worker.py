@@ -1,0 +1,49 @@
+"""`self-healing-bot worker [--concurrency N]`: a Dramatiq worker for distributed mode."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Deliveries processed at once.", min=1)] = 4,
+) -> None:
+    """Process deliveries from the broker named by SHBOT_BROKER_URL until SIGTERM or SIGINT."""
+    import dramatiq
+
+    from self_healing_bot.detectors.registry import load_detectors
+    from self_healing_bot.logging_setup import configure_logging
+    from self_healing_bot.queue.broker import build_broker, declare_actor
+    from self_healing_bot.settings import load_settings
+    from self_healing_bot.web.app import plugin_modules
+
+    settings = load_settings()
+    if settings.embedded:
+        typer.echo(
+            "error: SHBOT_BROKER_URL is empty; in embedded mode `serve` processes deliveries "
+            "itself. Set it to redis://... or amqp://... to run workers.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_level, settings.log_json)
+    load_detectors(plugin_modules(settings))
+    broker = build_broker(settings)
+    declare_actor(broker, settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    consumer = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=500)
+    consumer.start()
+    try:
+        stop.wait()
+    finally:
+        consumer.stop()
+        broker.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(worker)

@@ -1,0 +1,90 @@
+"""Detectors register here by id; the pipeline's detect stage runs those that apply.
+
+A detector module calls `register(MyDetector())` at import time, and the bot imports every
+module of `self_healing_bot/detectors/` at start-up (`load_detectors`):
+
+    class PipelineFailureDetector:
+        id = "pipeline_failure"
+        def applies_to(self, event: Event) -> bool:
+            return isinstance(event, WorkflowRunEvent)
+        async def detect(self, context: ExecutionContext) -> list[Detection]:
+            ...
+
+    register(PipelineFailureDetector())
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from self_healing_bot.core.context import ExecutionContext
+    from self_healing_bot.core.events import Event
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One finding: what is wrong, how sure we are, and the evidence for it.
+
+    `signature` identifies the failure across runs (idempotency keys derive from it);
+    `category` is one of TAXONOMY.md's ids.
+    """
+
+    detector_id: str
+    category: str
+    confidence: float
+    signature: str
+    summary: str
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+
+
+class Detector(Protocol):
+    id: str
+
+    def applies_to(self, event: Event) -> bool: ...
+
+    async def detect(self, context: ExecutionContext) -> list[Detection]: ...
+
+
+class DuplicateDetectorError(ValueError):
+    """Two detectors claimed the same id."""
+
+
+_detectors: dict[str, Detector] = {}
+
+
+def register(detector: Detector) -> Detector:
+    """Add a detector; its id must be unique. Returns it, so it can be used as a decorator."""
+    existing = _detectors.get(detector.id)
+    if existing is not None and existing is not detector:
+        raise DuplicateDetectorError(
+            f"detector id {detector.id!r} is registered twice "
+            f"({type(existing).__module__} and {type(detector).__module__}); rename one"
+        )
+    _detectors[detector.id] = detector
+    return detector
+
+
+def unregister(detector_id: str) -> None:
+    """Remove a detector (tests register temporary ones)."""
+    _detectors.pop(detector_id, None)
+
+
+def detectors_for(event: Event) -> list[Detector]:
+    """The registered detectors that apply to this event, in id order."""
+    return [_detectors[key] for key in sorted(_detectors) if _detectors[key].applies_to(event)]
+
+
+def load_detectors(extra_modules: Iterable[str] = ()) -> None:
+    """Import every detector module of this package, then any extra (plugin) modules."""
+    package = importlib.import_module("self_healing_bot.detectors")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "registry":
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    for name in extra_modules:
+        importlib.import_module(name)

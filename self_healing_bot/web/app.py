@@ -1,0 +1,98 @@
+"""The web app factory: webhook intake, health, metrics and the deliveries API.
+
+    app = create_app(Settings(webhook_secret="s3cret"))   # uvicorn.run(app)
+
+On start it connects the database (embedded mode also migrates it), picks the queue (the
+in-process one, or a Dramatiq broker), and starts the background tasks: the group-commit
+writer, the outbox, and in embedded mode the in-process workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+
+from self_healing_bot.detectors.registry import load_detectors
+from self_healing_bot.queue.outbox import Outbox, Sink
+from self_healing_bot.queue.tasks import Runtime
+from self_healing_bot.settings import Settings, load_settings
+from self_healing_bot.storage.database import Database
+from self_healing_bot.storage.migrate import upgrade
+from self_healing_bot.web import api_deliveries, health, webhooks
+from self_healing_bot.web.intake import IntakeWriter
+from self_healing_bot.web.middleware import RequestContextMiddleware
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+def plugin_modules(settings: Settings) -> list[str]:
+    return [name.strip() for name in settings.plugins.split(",") if name.strip()]
+
+
+def _queue(
+    settings: Settings, database: Database
+) -> tuple[Sink, str, Callable[[], object], list[Coroutine[Any, Any, None]], Callable[[], None]]:
+    """The sink, its kind, a readiness probe, background work and a closer for the queue."""
+    if settings.embedded:
+        from self_healing_bot.queue.embedded import EmbeddedQueue
+
+        queue = EmbeddedQueue(Runtime(settings, database))
+        return queue, "embedded", lambda: None, [queue.run()], lambda: None
+    from self_healing_bot.queue.broker import BrokerSink, build_broker, declare_actor, probe
+
+    broker = build_broker(settings)
+    sink = BrokerSink(declare_actor(broker, settings))
+    return sink, type(broker).__name__, lambda: probe(broker), [], broker.close
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.webhook_secrets:
+            log.warning("SHBOT_WEBHOOK_SECRET is empty: every webhook will be rejected (401)")
+        if settings.embedded:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        load_detectors(plugin_modules(settings))
+        database = Database.connect(settings.database_url)
+        sink, kind, probe_queue, work, close_queue = _queue(settings, database)
+        outbox = Outbox(database, sink, settings)
+        writer = IntakeWriter(database, on_commit=outbox.notify)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.outbox = outbox
+        app.state.writer = writer
+        app.state.queue_kind = kind
+        app.state.queue_probe = probe_queue
+        app.state.sink = sink
+        tasks = [asyncio.create_task(job) for job in (writer.run(), outbox.run(), *work)]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            close_queue()
+            await database.close()
+
+    app = FastAPI(title="self-healing-bot", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(webhooks.router)
+    app.include_router(health.router)
+    app.include_router(api_deliveries.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory `serve` runs (in every worker process): settings and logs from env."""
+    from self_healing_bot.logging_setup import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
