@@ -38,10 +38,10 @@ class Credentials(Protocol):
         ...
 
 
-def app_jwt_claims(app_id: int, now: float) -> dict[str, int]:
+def app_jwt_claims(app_id: int, now: float) -> dict[str, int | str]:
     """The claims GitHub requires of an app JWT issued at `now`."""
     issued_at = int(now) - JWT_BACKDATE_SECONDS
-    return {"iat": issued_at, "exp": issued_at + JWT_LIFETIME_SECONDS, "iss": app_id}
+    return {"iat": issued_at, "exp": issued_at + JWT_LIFETIME_SECONDS, "iss": str(app_id)}
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class AppJwt:
                 raise GitHubConfigurationError(
                     f"cannot sign the app JWT with SHBOT_GITHUB_PRIVATE_KEY: {error}"
                 ) from error
-            self._cached = (encoded, claims["exp"])
+            self._cached = (encoded, int(claims["exp"]))
         return f"Bearer {self._cached[0]}"
 
     def refused(self) -> None:
