@@ -46,6 +46,7 @@ from self_healing_bot.core.yaml_source import (
     validation_problems,
     value_at,
 )
+from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config.model import RepoConfig
 
 BUILTIN_PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
@@ -307,6 +308,31 @@ def select_playbook(
 # Rendering and planning
 
 
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def detection_report(detection: Detection) -> str:
+    """The detection as Markdown for an issue or comment body, secrets redacted."""
+    lines = [
+        f"**{detection.summary or detection.category}**",
+        "",
+        f"Category `{detection.category}` · signature `{detection.signature}` · "
+        f"seen {detection.occurrences} time(s).",
+    ]
+    if detection.evidence:
+        lines += ["", "```"]
+        lines += [f"{item.get('line', '?')}: {item.get('text', '')}" for item in detection.evidence]
+        lines += ["```"]
+    return redact_secrets("\n".join(lines))
+
+
 def template_context(
     detection: Detection,
     config: RepoConfig,
@@ -315,9 +341,11 @@ def template_context(
     event: Mapping[str, Any],
     step_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """What templates see: `detection`, `repository`, `event`, `config`, `steps.<id>.outputs`."""
+    """What templates see: `detection` (secrets redacted), `report` (its Markdown),
+    `repository`, `event`, `config` and `steps.<id>.outputs`."""
     return {
-        "detection": detection.model_dump(mode="json"),
+        "detection": _redacted(detection.model_dump(mode="json")),
+        "report": detection_report(detection),
         "repository": dict(repository),
         "event": dict(event),
         "config": config.model_dump(mode="json"),
