@@ -375,10 +375,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r(
         "removed-api",
-        r"(?:has been removed|was removed in|is no longer supported|deprecated alias)",
+        r"(?:was removed in (?:the )?\S+ [0-9.]+ release|has been removed in (?:version )?[0-9.]+|was removed in (?:version )?[0-9.]+)",
         "dependency_api_change",
-        30,
-        0.6,
+        72,
+        0.8,
     ),
     # --- data ---
     _r(
@@ -396,7 +396,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "data_missing",
         68,
         0.8,
-        r"FileNotFoundError: (?:.*?)(?P<path>(?:[\w.~-]*/)+[\w.*-]+|[\w-]+\.(?:csv|parquet|json|jsonl|pt|pth|ckpt|h5|pkl|npy|npz|txt|bin|safetensors|yaml|yml))",  # noqa: E501
+        r"FileNotFoundError: (?:.*?)(?P<path>[\w.~=@+-]*/[^\s'\",]+|[\w-]+\.(?:csv|parquet|json|jsonl|pt|pth|ckpt|h5|pkl|npy|npz|txt|bin|safetensors|yaml|yml))",  # noqa: E501
     ),
     _r(
         "dvc-missing",
@@ -742,12 +742,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r(
         "formatter-check",
         _any(
-            r"^",
-            r"\s)(?:[Ww]ould reformat ",
+            r"[Ww]ould reformat:? ",
             r"\d+ files? would be reformatted",
             r"Imports are incorrectly sorted",
             r"Oh no! ",
-            r"would be left unchanged, \d+ files? would be reformatted",
         ),
         "lint_failure",
         60,

@@ -22,7 +22,7 @@ _ANSI_BYTES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 _WARNING_LINE = re.compile(
     r"^(?:\S+:\d+: )?(?:[\w.]*Warning\b|WARNING\b|Warning:|warning:|WARN\b|\[W\b|W\d{4} )"
     r"|^\s*warnings\.warn\("
-    r"|\b(?:UserWarning|FutureWarning|DeprecationWarning|RuntimeWarning|PendingDeprecationWarning)\b"
+    r"|\b[A-Z]\w*Warning\b"
 )
 
 

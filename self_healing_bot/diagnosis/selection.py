@@ -134,14 +134,21 @@ def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
     category = winner.rule.category
     params: dict[str, Any] = {}
     internal = {"amount", "unit", "shape", "dtype", "installed", "sat_package", "sat_version"}
-    for hit in [winner] + [h for h in hits if h.rule.category == category and h is not winner]:
-        if _is_failure(hit) and _same_place(hit, winner):
-            for key, value in hit.groups.items():
-                if key not in internal:
-                    params.setdefault(key, value)
-    requested = _requested_bytes(winner.groups)
-    if requested is not None:
-        params["requested_bytes"] = requested
+    related = [winner] + [
+        hit
+        for hit in hits
+        if hit.rule.category == category
+        and hit is not winner
+        and _is_failure(hit)
+        and _same_place(hit, winner)
+    ]
+    for hit in related:
+        for key, value in hit.groups.items():
+            if key not in internal:
+                params.setdefault(key, value)
+        requested = _requested_bytes(hit.groups)
+        if requested is not None:
+            params.setdefault("requested_bytes", requested)
     if winner.step:
         params["step"] = winner.step
     if winner.source:
@@ -199,12 +206,13 @@ def _summary(category: str, winner: Hit, params: dict[str, Any]) -> str:
 def _unknown(scan: ScanResult, reason: str) -> Diagnosis:
     errors = [hit for hit in scan.hits if hit.rule.id == "actions-error"][-3:]
     evidence = tuple(Evidence(hit.line, hit.text) for hit in errors)
+    params = {"step": errors[-1].step} if errors and errors[-1].step else {}
     return Diagnosis(
         "unknown",
         0.0,
         reason,
         evidence,
-        {},
+        params,
         failure_signature("unknown", [hit.text for hit in errors]),
     )
 
