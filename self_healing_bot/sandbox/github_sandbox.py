@@ -516,7 +516,12 @@ class GitHubSandbox:
 
     def _check_run_fields(self, repo: Repository, check: CheckRun) -> dict[str, Any]:
         app = self.apps.get(check.app_id) if check.app_id else None
-        rendered = render.check_run(check, repo, app, self.base_url)
+        # Webhook schemas type these as non-null; leave them to the schema's neutral values.
+        rendered = {
+            key: value
+            for key, value in render.check_run(check, repo, app, self.base_url).items()
+            if value is not None
+        }
         rendered["check_suite"] = {
             "id": check.check_suite_id,
             "head_sha": check.head_sha,
