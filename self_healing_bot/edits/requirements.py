@@ -83,7 +83,7 @@ def _is_pyproject(text: str) -> bool:
 
 
 def _split_comment(line: str) -> tuple[str, str]:
-    match = re.search(r"(^|\s)#", line)
+    match = re.search(r"(^|\s+)#", line)
     return (line[: match.start()], line[match.start() :]) if match else (line, "")
 
 
