@@ -104,11 +104,6 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         r"Successfully installed (?P<installed>.+)$",
     ),
     _context(
-        "pip-already-satisfied",
-        r"Requirement already satisfied: [A-Za-z0-9._-]+[^ ]* in [^ ]+ \(",
-        r"Requirement already satisfied: (?P<sat_package>[A-Za-z0-9._-]+)[^ ]* in \S+ \((?P<sat_version>[^)]+)\)",  # noqa: E501
-    ),
-    _context(
         "config-batch-size",
         r"batch[_-]?size['\"]?\s*[=:]\s*\d+",
         r"(?P<config_key>(?:per_device_train_|train_|eval_)?batch[_-]?size)['\"]?\s*[=:]\s*(?P<config_value>\d+)",
@@ -375,7 +370,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r(
         "removed-api",
-        r"(?:was removed in (?:the )?\S+ [0-9.]+ release|has been removed in (?:version )?[0-9.]+|was removed in (?:version )?[0-9.]+)",
+        r"(?:was removed in (?:the )?\S+ [0-9.]+ release|has been removed in (?:version )?[0-9.]+|was removed in (?:version )?[0-9.]+)",  # noqa: E501
         "dependency_api_change",
         72,
         0.8,

@@ -115,10 +115,6 @@ def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
         if hit.rule.id == "pip-installed":
             for name, version in _INSTALLED.findall(hit.groups.get("installed", "")):
                 versions[name.lower().replace("_", "-")] = version
-        elif hit.rule.id == "pip-already-satisfied" and "sat_package" in hit.groups:
-            versions[hit.groups["sat_package"].lower().replace("_", "-")] = hit.groups[
-                "sat_version"
-            ]
     return versions
 
 
@@ -133,7 +129,7 @@ def _config_value(hits: Sequence[Hit], rule_id: str) -> dict[str, int | str]:
 def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
     category = winner.rule.category
     params: dict[str, Any] = {}
-    internal = {"amount", "unit", "shape", "dtype", "installed", "sat_package", "sat_version"}
+    internal = {"amount", "unit", "shape", "dtype", "installed"}
     related = [winner] + [
         hit
         for hit in hits
