@@ -27,21 +27,21 @@ PACKAGES = ["numpy", "pandas", "torch", "transformers", "scikit-learn", "xgboost
 def _noise_line(rng: random.Random, step: int) -> str:
     kind = rng.random()
     package = rng.choice(PACKAGES)
+    major, minor = rng.randint(1, 3), rng.randint(0, 20)
     if kind < 0.3:
-        return (
-            f"Requirement already satisfied: {package}>={rng.randint(1, 3)}.0 in "
-            f"/opt/hostedtoolcache/Python/3.11.9/x64/lib/python3.11/site-packages ({rng.randint(1, 9)}.1)"
-        )
+        site = "/opt/hostedtoolcache/Python/3.11.9/x64/lib/python3.11/site-packages"
+        return f"Requirement already satisfied: {package}>={major}.0 in {site} ({major}.{minor})"
     if kind < 0.5:
-        return f"  Downloading {package}-{rng.randint(1, 3)}.{rng.randint(0, 20)}.0-py3-none-any.whl ({rng.uniform(0.1, 90):.1f} MB)"
+        size = rng.uniform(0.1, 90)
+        return f"  Downloading {package}-{major}.{minor}.0-py3-none-any.whl ({size:.1f} MB)"
     if kind < 0.7:
-        bar = "\r".join(
-            f"Epoch {step}: {p:3d}%|{'█' * (p // 10):<10}| {p}/100" for p in range(0, 101, 25)
-        )
-        return bar
+        frames = (f"Epoch {step}: {p:3d}%|{'█' * (p // 10):<10}|" for p in range(0, 101, 25))
+        return "\r".join(frames)
     if kind < 0.85:
-        return f"tests/test_{package}.py::test_case_{rng.randint(1, 999)} \x1b[32mPASSED\x1b[0m [{rng.randint(1, 99)}%]"
-    return f"{{'loss': {rng.uniform(0.1, 3):.4f}, 'grad_norm': {rng.uniform(0.1, 9):.3f}, 'epoch': {step / 10:.2f}}}"
+        test = f"tests/test_{package}.py::test_case_{rng.randint(1, 999)}"
+        return f"{test} \x1b[32mPASSED\x1b[0m [{rng.randint(1, 99)}%]"
+    loss, grad_norm = rng.uniform(0.1, 3), rng.uniform(0.1, 9)
+    return f"{{'loss': {loss:.4f}, 'grad_norm': {grad_norm:.3f}, 'epoch': {step / 10:.2f}}}"
 
 
 def write_log(path: Path, megabytes: int, seed: int) -> None:
@@ -58,7 +58,7 @@ def write_log(path: Path, megabytes: int, seed: int) -> None:
             lines += [_noise_line(rng, step) for _ in range(2000)]
             if step == 3:
                 lines.append(
-                    "WARNING: Retrying (Retry(total=4)) after connection broken by 'ReadTimeoutError'"
+                    "WARNING: Retrying (Retry(total=4)) after connection broken by 'ReadTimeout'"
                 )
             block = []
             for line in lines:
