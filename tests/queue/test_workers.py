@@ -1,0 +1,182 @@
+"""Distributed mode against the real brokers: worker subprocesses, SIGKILL, broker outages."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+from self_healing_bot.settings import Settings
+from self_healing_bot.storage.database import Database
+from tests.servers import AMQP_URL, REDIS_URL, require_server
+from tests.webhooks import (
+    executions,
+    headers,
+    running_app,
+    stored,
+    wait_for_status,
+    workflow_run_body,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _require(url: str, name: str) -> None:
+    parts = urlsplit(url)
+    require_server(name, parts.hostname or "127.0.0.1", parts.port or 0)
+
+
+@pytest.fixture
+def distributed(postgres_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for a distributed worker: PostgreSQL, an isolated queue, short leases."""
+    return {
+        "SHBOT_DATABASE_URL": postgres_url,
+        "SHBOT_QUEUE_NAME": f"test_{uuid.uuid4().hex[:12]}",
+        "SHBOT_WEBHOOK_SECRET": "it's-a-secret-to-everybody",
+        "SHBOT_LEASE_SECONDS": "3",
+        "SHBOT_REDIS_HEARTBEAT_TIMEOUT_MS": "2000",
+        "SHBOT_REDIS_MAINTENANCE_CHANCE": "1000000",
+        "SHBOT_RETRY_MIN_BACKOFF_MS": "50",
+        "SHBOT_PLUGINS": "tests.queue.slow_detector",
+        "SHBOT_LOG_JSON": "true",
+        "SLOW_DETECTOR_MARKER": str(tmp_path / "started"),
+    }
+
+
+@contextmanager
+def worker(env: dict[str, str], log: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "self-healing-bot"), "worker", "--concurrency", "2"],
+            cwd=ROOT,
+            # The plugin module lives in tests/, so the repository root must be importable.
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env, **extra},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _settings(env: dict[str, str], broker_url: str) -> Settings:
+    values = {key.removeprefix("SHBOT_").lower(): value for key, value in env.items()}
+    values = {key: value for key, value in values.items() if key in Settings.model_fields}
+    return Settings(_env_file=None, **{**values, "broker_url": broker_url})  # type: ignore[arg-type, call-arg]
+
+
+async def _send_one(settings: Settings) -> str:
+    body = workflow_run_body()
+    request_headers = headers("workflow_run", body)
+    async with running_app(settings) as client:
+        response = await client.post("/webhooks/github", content=body, headers=request_headers)
+        assert response.status_code == 202
+        delivery_id = request_headers["X-GitHub-Delivery"]
+        database: Database = client.app.state.database  # type: ignore[attr-defined]
+        await wait_for_status(database, delivery_id, {"queued", "processing", "done"})
+    return delivery_id
+
+
+def _started(marker: Path) -> list[str]:
+    """`pid delivery_id` pairs the slow detector wrote, flattened."""
+    return marker.read_text().split() if marker.exists() else []
+
+
+async def _wait_for_marker(marker: Path, within: float = 30.0) -> None:
+    for _ in range(int(within / 0.05)):
+        if _started(marker):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker never started the slow stage")
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.slow
+async def test_a_worker_killed_mid_task_leaves_the_delivery_to_another_worker(
+    distributed: dict[str, str], tmp_path: Path
+) -> None:
+    _require(REDIS_URL, "Redis")
+    env = {**distributed, "SHBOT_BROKER_URL": REDIS_URL}
+    marker = Path(env["SLOW_DETECTOR_MARKER"])
+    with worker(env, tmp_path / "first.log", SLOW_DETECTOR_SECONDS="120") as first:
+        delivery_id = await _send_one(_settings(env, REDIS_URL))
+        await _wait_for_marker(marker)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    database = Database.connect(env["SHBOT_DATABASE_URL"])
+    try:
+        assert (await stored(database))[delivery_id].status == "processing"
+        with worker(env, tmp_path / "second.log", SLOW_DETECTOR_SECONDS="0.2"):
+            row = await wait_for_status(database, delivery_id, {"done"}, within=60)
+        runs = await executions(database, delivery_id)
+    finally:
+        await database.close()
+    started = _started(marker)
+    assert len(set(started[0::2])) == 2, "two different worker processes ran the stage"
+    finished = [run for run in runs if run.end_state is not None]
+    assert [run.end_state for run in finished] == ["no_detection"]
+    assert row.attempts == 2
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.postgres
+async def test_a_rabbitmq_worker_processes_a_delivery(
+    distributed: dict[str, str], tmp_path: Path
+) -> None:
+    _require(AMQP_URL, "RabbitMQ")
+    env = {**distributed, "SHBOT_BROKER_URL": AMQP_URL}
+    with worker(env, tmp_path / "worker.log"):
+        delivery_id = await _send_one(_settings(env, AMQP_URL))
+        database = Database.connect(env["SHBOT_DATABASE_URL"])
+        try:
+            row = await wait_for_status(database, delivery_id, {"done"}, within=60)
+            runs = await executions(database, delivery_id)
+        finally:
+            await database.close()
+    assert row.attempts == 1 and [run.end_state for run in runs] == ["no_detection"]
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_a_delivery_received_while_the_broker_is_down_is_processed_when_it_is_back(
+    distributed: dict[str, str], tmp_path: Path
+) -> None:
+    _require(REDIS_URL, "Redis")
+    closed_port = "redis://127.0.0.1:1/0"
+    down = _settings(distributed, closed_port)
+    body = workflow_run_body()
+    request_headers = headers("workflow_run", body)
+    delivery_id = request_headers["X-GitHub-Delivery"]
+    async with running_app(down) as client:
+        response = await client.post("/webhooks/github", content=body, headers=request_headers)
+        assert response.status_code == 202
+        sink = client.app.state.sink  # type: ignore[attr-defined]
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await sink.send([delivery_id])  # the broker is down: nothing can be sent
+        database: Database = client.app.state.database  # type: ignore[attr-defined]
+        assert (await stored(database))[delivery_id].status == "received"
+    env = {**distributed, "SHBOT_BROKER_URL": REDIS_URL, "SHBOT_SWEEP_INTERVAL_SECONDS": "0.2"}
+    with worker(env, tmp_path / "worker.log"):
+        async with running_app(_settings(env, REDIS_URL)) as client:
+            database = client.app.state.database  # type: ignore[attr-defined]
+            row = await wait_for_status(database, delivery_id, {"done"}, within=60)
+            runs = await executions(database, delivery_id)
+    assert row.attempts == 1 and [run.end_state for run in runs] == ["no_detection"]
