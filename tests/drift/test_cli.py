@@ -1,0 +1,75 @@
+"""`self-healing-bot drift` as a user runs it: JSON contract, HTML file, exit statuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from self_healing_bot.cli import app
+
+
+@pytest.fixture
+def tables(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(11)
+    reference = pl.DataFrame(
+        {"score": rng.normal(0, 1, 1500), "plan": rng.choice(["free", "pro", "team"], 1500)}
+    )
+    current = pl.DataFrame(
+        {"score": rng.normal(0.8, 1, 1200), "plan": rng.choice(["free", "pro", "team"], 1200)}
+    )
+    reference.write_parquet(tmp_path / "reference.parquet")
+    current.write_csv(tmp_path / "current.csv")
+    return tmp_path / "reference.parquet", tmp_path / "current.csv"
+
+
+def test_json_report_has_the_promised_shape(tables: tuple[Path, Path], tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app, ["drift", str(tables[0]), str(tables[1]), "--json", "--html", str(html)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    score, plan = report["columns"]["score"], report["columns"]["plan"]
+    assert {key: score[key] for key in ("test", "p_value", "threshold", "drifted")} == {
+        "test": "wasserstein",
+        "p_value": None,
+        "threshold": 0.1,
+        "drifted": True,
+    }
+    assert score["statistic"] > 0.5
+    assert (plan["test"], plan["drifted"]) == ("jensenshannon", False)
+    assert (report["drift_share"], report["dataset_drifted"]) == (0.5, True)
+
+    page = html.read_text()
+    assert page.count("<svg") == 2
+    assert "<script" not in page and "http" not in page
+    assert page.index("score (drifted)") < page.index("plan (no drift)")
+
+
+@pytest.mark.parametrize(
+    ("make_current", "message"),
+    [
+        (lambda directory: directory / "absent.parquet", "no such file"),
+        (
+            lambda directory: _write(directory / "broken.parquet", b"PAR1garbagePAR1"),
+            "cannot read the table",
+        ),
+        (lambda directory: _write(directory / "empty.csv", b""), "the file is empty"),
+    ],
+)
+def test_bad_input_files_exit_2_with_a_message(
+    tables: tuple[Path, Path], tmp_path: Path, make_current, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["drift", str(tables[0]), str(make_current(tmp_path))])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
