@@ -1,0 +1,124 @@
+"""Simulated CI: runs pass or fail by the scenario's rules over the files at each commit."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import httpx
+
+from self_healing_bot.sandbox import GitHubSandbox
+from self_healing_bot.sandbox.ci_rules import JobSpec
+from tests.sandbox.test_rest import REPO, commit
+
+OOM = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
+
+
+def add_training_workflow(sandbox: GitHubSandbox) -> None:
+    rule = {"file": "configs/train.yaml", "key": "batch_size", "greater_than": 32}
+    sandbox.add_workflow(
+        "org/ml",
+        "train",
+        [
+            JobSpec.parse({"name": "lint"}),
+            JobSpec.parse({"name": "train", "failures": [{"when": rule, "log": OOM}]}),
+        ],
+    )
+    sandbox.add_workflow(
+        "org/ml",
+        "flaky",
+        [JobSpec.parse({"name": "e2e", "failures": [{"when": {"attempt_below": 2}}]})],
+        triggers=("workflow_dispatch",),
+    )
+
+
+async def latest_run(http: httpx.AsyncClient, sha: str) -> dict[str, object]:
+    runs = (await http.get(f"{REPO}/actions/runs", params={"head_sha": sha})).json()
+    return dict(runs["workflow_runs"][0])
+
+
+async def test_a_bad_config_fails_ci_and_the_fix_turns_it_green(
+    github_sandbox: GitHubSandbox, sandbox_http: httpx.AsyncClient
+) -> None:
+    add_training_workflow(github_sandbox)
+    broken = await commit(sandbox_http, "main", {"configs/train.yaml": "batch_size: 64\n"})
+    await github_sandbox.drain()
+    run = await latest_run(sandbox_http, broken)
+    assert (run["status"], run["conclusion"]) == ("completed", "failure")
+    jobs = (await sandbox_http.get(f"{REPO}/actions/runs/{run['id']}/jobs")).json()
+    conclusions = {job["name"]: job["conclusion"] for job in jobs["jobs"]}
+    assert conclusions == {"lint": "success", "train": "failure"}
+
+    failed_job = next(job for job in jobs["jobs"] if job["name"] == "train")
+    redirect = await sandbox_http.get(f"{REPO}/actions/jobs/{failed_job['id']}/logs")
+    assert redirect.status_code == 302
+    log = await sandbox_http.get(redirect.headers["location"], headers={"authorization": ""})
+    assert OOM in log.text
+
+    archive = await sandbox_http.get(f"{REPO}/actions/runs/{run['id']}/logs", follow_redirects=True)
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as logs:
+        assert sorted(logs.namelist()) == ["0_lint.txt", "1_train.txt"]
+        assert OOM in logs.read("1_train.txt").decode()
+
+    fixed = await commit(sandbox_http, "main", {"configs/train.yaml": "batch_size: 16\n"})
+    await github_sandbox.drain()
+    assert (await latest_run(sandbox_http, fixed))["conclusion"] == "success"
+
+
+async def test_a_flaky_run_passes_when_its_failed_jobs_are_rerun(
+    github_sandbox: GitHubSandbox, sandbox_http: httpx.AsyncClient
+) -> None:
+    add_training_workflow(github_sandbox)
+    dispatched = await sandbox_http.post(
+        f"{REPO}/actions/workflows/flaky.yml/dispatches",
+        json={"ref": "main", "inputs": {}, "return_run_details": True},
+    )
+    assert dispatched.status_code == 200
+    run_id = dispatched.json()["workflow_run_id"]
+    await github_sandbox.drain()
+    run_url = f"{REPO}/actions/runs/{run_id}"
+    assert (await sandbox_http.get(run_url)).json()["conclusion"] == "failure"
+    assert (await sandbox_http.post(f"{run_url}/rerun-failed-jobs")).status_code == 201
+    await github_sandbox.drain()
+    run = (await sandbox_http.get(run_url)).json()
+    assert (run["run_attempt"], run["conclusion"]) == (2, "success")
+    all_jobs = (await sandbox_http.get(f"{run_url}/jobs", params={"filter": "all"})).json()
+    assert [(j["run_attempt"], j["conclusion"]) for j in all_jobs["jobs"]] == [
+        (1, "failure"),
+        (2, "success"),
+    ]
+
+
+async def test_dispatch_refuses_a_workflow_without_the_trigger(
+    github_sandbox: GitHubSandbox, sandbox_http: httpx.AsyncClient
+) -> None:
+    github_sandbox.add_workflow("org/ml", "nightly", [JobSpec.parse({"name": "n"})], triggers=())
+    response = await sandbox_http.post(
+        f"{REPO}/actions/workflows/nightly.yml/dispatches", json={"ref": "main"}
+    )
+    assert response.status_code == 422
+
+
+async def test_check_runs_are_created_and_completed(sandbox_http: httpx.AsyncClient) -> None:
+    head = (await sandbox_http.get(f"{REPO}/git/ref/heads/main")).json()["object"]["sha"]
+    created = await sandbox_http.post(
+        f"{REPO}/check-runs",
+        json={"name": "self-healing-bot", "head_sha": head, "status": "in_progress"},
+    )
+    assert created.status_code == 201
+    output = {
+        "title": "Diagnosis",
+        "summary": "OOM",
+        "annotations": [
+            {"path": "configs/train.yaml", "start_line": 1, "end_line": 1,
+             "annotation_level": "failure", "message": "batch_size too large"},
+        ],
+    }  # fmt: skip
+    updated = await sandbox_http.patch(
+        f"{REPO}/check-runs/{created.json()['id']}",
+        json={"conclusion": "failure", "output": output},
+    )
+    body = updated.json()
+    assert (body["status"], body["conclusion"]) == ("completed", "failure")
+    assert body["output"]["annotations_count"] == 1
+    assert body["app"]["id"] == 1
