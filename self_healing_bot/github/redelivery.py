@@ -130,6 +130,6 @@ async def recover_missed_deliveries(
             log.warning("github.redelivery_failed", guid=delivery.guid, error=str(error))
             failed.append((delivery.guid, str(error)))
             continue
-        log.info("github.redelivery_requested", guid=delivery.guid, event=delivery.event)
+        log.info("github.redelivery_requested", guid=delivery.guid, webhook_event=delivery.event)
         requested.append(delivery.guid)
     return RedeliveryReport(len(deliveries), tuple(requested), tuple(failed))
