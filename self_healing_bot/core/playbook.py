@@ -160,11 +160,19 @@ class Playbook(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = ""
     trigger: Trigger
-    steps: tuple[Step, ...] = Field(min_length=1)
+    steps: tuple[Step, ...]
     on_failure: tuple[Step, ...] = ()
     require_approval: bool = False
     dry_run: bool = False
     allowed_paths: tuple[str, ...] = Field(default=(), description="globs a fix may edit")
+
+    @field_validator("steps")
+    @classmethod
+    def _has_steps(cls, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        # A validator, not min_length: pydantic would repeat it whenever any step is invalid.
+        if not steps:
+            raise ValueError("a playbook needs at least one step")
+        return steps
 
 
 @dataclass(frozen=True)
