@@ -12,7 +12,9 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -175,7 +177,7 @@ def _zip_sources(stream: BinaryIO, name: str, max_scan_bytes: int) -> Iterator[L
                 raise DiagnosisInputError(
                     f"{name}: cannot read {info.filename!r} from the zip ({error})"
                 ) from error
-            with member:
+            with member, _zip_errors_named(name, info.filename):
                 source = _stream_source(
                     cast(BinaryIO, member),
                     info.filename,
@@ -188,11 +190,20 @@ def _zip_sources(stream: BinaryIO, name: str, max_scan_bytes: int) -> Iterator[L
             budget -= info.file_size
 
 
-def _guard_zip_errors(blocks: Iterator[Block], name: str, member: str) -> Iterator[Block]:
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, zlib.error)
+
+
+@contextmanager
+def _zip_errors_named(name: str, member: str) -> Iterator[None]:
     try:
-        yield from blocks
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        yield
+    except _ZIP_READ_ERRORS as error:
         raise DiagnosisInputError(f"{name}: {member!r} is corrupt in the zip ({error})") from error
+
+
+def _guard_zip_errors(blocks: Iterator[Block], name: str, member: str) -> Iterator[Block]:
+    with _zip_errors_named(name, member):
+        yield from blocks
 
 
 def sources_from_stream(
