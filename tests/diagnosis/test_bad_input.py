@@ -72,7 +72,7 @@ def test_zip_with_a_corrupt_member_raises_a_clear_input_error(tmp_path: Path) ->
     data = bytearray(archive.read_bytes())
     data[60:400] = b"\x00" * 340  # inside the deflated member, headers intact
     archive.write_bytes(bytes(data))
-    with pytest.raises(DiagnosisInputError, match="1_build.txt"):
+    with pytest.raises(DiagnosisInputError, match=r"1_build\.txt"):
         diagnose_file(archive)
 
 
