@@ -249,6 +249,7 @@ class GitHubSandbox:
                 pull.head_sha = sha
                 repo.issues[pull.number].updated_at = self.clock()
                 self.emit_pull_request(repo, pull, "synchronize", before=before, after=sha)
+                self.start_runs(repo, sha, branch, "pull_request")
         self.start_runs(repo, sha, branch, "push")
 
     def delete_ref(self, repo: Repository, ref: str) -> None:
@@ -326,8 +327,7 @@ class GitHubSandbox:
         pull = PullRequest(self.new_id(), issue.number, head, head_sha, base, draft=draft)
         repo.pulls[pull.number] = pull
         self.emit_pull_request(repo, pull, "opened")
-        if head_sha not in {run.head_sha for run in repo.runs.values()}:
-            self.start_runs(repo, head_sha, head, "pull_request")
+        self.start_runs(repo, head_sha, head, "pull_request")
         return pull
 
     def close_issue(self, repo: Repository, issue: Issue, reason: str | None = "completed") -> None:

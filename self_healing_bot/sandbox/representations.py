@@ -304,7 +304,11 @@ def workflow_run(run: WorkflowRun, repo: Repository, base: str) -> Json:
         if run.run_attempt > 1
         else None,
         "workflow_url": f"{base}/repos/{repo.full_name}/actions/workflows/{run.workflow_id}",
-        "pull_requests": [],
+        "pull_requests": [
+            _pull_minimal(pull, repo, base)
+            for pull in repo.pulls.values()
+            if pull.head_ref == run.head_branch and repo.issues[pull.number].state == "open"
+        ],
         "created_at": timestamp(run.created_at),
         "updated_at": timestamp(run.updated_at),
         "run_started_at": timestamp(run.created_at),
@@ -320,6 +324,22 @@ def workflow_run(run: WorkflowRun, repo: Repository, base: str) -> Json:
         },
         "repository": repository(repo, base),
         "head_repository": repository(repo, base),
+    }
+
+
+def _pull_minimal(pull: PullRequest, repo: Repository, base: str) -> Json:
+    """A run's associated pull request, as GitHub lists it in `pull_requests`."""
+    repo_ref = {"id": repo.id, "url": f"{base}/repos/{repo.full_name}", "name": repo.name}
+    return {
+        "id": pull.id,
+        "number": pull.number,
+        "url": f"{base}/repos/{repo.full_name}/pulls/{pull.number}",
+        "head": {"ref": pull.head_ref, "sha": pull.head_sha, "repo": repo_ref},
+        "base": {
+            "ref": pull.base_ref,
+            "sha": repo.branch_sha(pull.base_ref) or "",
+            "repo": repo_ref,
+        },
     }
 
 

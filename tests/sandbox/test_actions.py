@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import httpx
 
@@ -32,7 +33,7 @@ def add_training_workflow(sandbox: GitHubSandbox) -> None:
     )
 
 
-async def latest_run(http: httpx.AsyncClient, sha: str) -> dict[str, object]:
+async def latest_run(http: httpx.AsyncClient, sha: str) -> dict[str, Any]:
     runs = (await http.get(f"{REPO}/actions/runs", params={"head_sha": sha})).json()
     return dict(runs["workflow_runs"][0])
 
@@ -122,3 +123,20 @@ async def test_check_runs_are_created_and_completed(sandbox_http: httpx.AsyncCli
     assert (body["status"], body["conclusion"]) == ("completed", "failure")
     assert body["output"]["annotations_count"] == 1
     assert body["app"]["id"] == 1
+
+
+async def test_a_run_on_a_pull_request_branch_names_the_pull_request(
+    github_sandbox: GitHubSandbox, sandbox_http: httpx.AsyncClient
+) -> None:
+    add_training_workflow(github_sandbox)
+    main = (await sandbox_http.get(f"{REPO}/git/ref/heads/main")).json()["object"]["sha"]
+    await sandbox_http.post(f"{REPO}/git/refs", json={"ref": "refs/heads/fix", "sha": main})
+    await commit(sandbox_http, "fix", {"configs/train.yaml": "batch_size: 128\n"})
+    opened = await sandbox_http.post(
+        f"{REPO}/pulls", json={"title": "t", "head": "fix", "base": "main"}
+    )
+    head = await commit(sandbox_http, "fix", {"configs/train.yaml": "batch_size: 8\n"})
+    await github_sandbox.drain()
+    run = await latest_run(sandbox_http, head)
+    assert run["conclusion"] == "success"
+    assert [pull["number"] for pull in run["pull_requests"]] == [opened.json()["number"]]
