@@ -101,9 +101,9 @@ def line_of(root: Any, location: Sequence[str | int]) -> int:
 def value_at(value: Any, location: Sequence[str | int]) -> Any:
     """The plain value at `location`, skipping parts the value does not hold (as `line_of`)."""
     for part in location:
-        if (isinstance(value, dict) and part in value) or (
-            isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-        ):
+        if isinstance(value, dict):
+            value = value.get(part, value)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
             value = value[part]
     return value
 
