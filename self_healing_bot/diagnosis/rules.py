@@ -42,9 +42,9 @@ CATEGORIES: tuple[str, ...] = (
 
 RuleKind = Literal["failure", "step", "context"]
 
-# An optional Actions timestamp, then optional pytest "E   " capture prefix.
+# An optional Actions timestamp, then optional torchrun "[rank0]: " and pytest "E   " prefixes.
 TS = r"^(?:\d{4}-\d\d-\d\dT[0-9:.]+Z )?"
-TS_E = TS + r"(?:E\s+)?"
+TS_E = TS + r"(?:\[(?:rank|default)\d*\]:?\s*)?(?:E\s+)?"
 
 
 class RuleError(ValueError):
@@ -142,12 +142,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r(
         "xla-oom",
-        r"RESOURCE_EXHAUSTED: Out of memory",
+        r"(?:RESOURCE_EXHAUSTED: Out of memory|Ran out of memory in memory space)",
         "gpu_oom",
         92,
         0.93,
-        r"allocate (?P<amount>\d+) ?(?P<unit>bytes)",
-        r"allocate " + _BYTES,
+        r"allocat(?:e|ing) (?P<amount>\d+) ?(?P<unit>bytes)",
+        r"allocat(?:e|ing) " + _BYTES,
     ),
     # --- host memory ---
     _r(
@@ -314,6 +314,19 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         r"(?P<package>[A-Za-z0-9._-]+)(?P<spec>[<>=!~][^ ,]*) was not found in the package registry",  # noqa: E501
     ),
     _r(
+        "pip-build-failure",
+        _any(
+            r"Failed building wheel for ",
+            r"Could not build wheels for ",
+            r"Failed to build installable wheels",
+            r"metadata-generation-failed",
+        ),
+        "dependency_resolution",
+        55,
+        0.6,
+        r"(?:wheels? for|building wheel for) (?P<package>[A-Za-z0-9._-]+)",
+    ),
+    _r(
         "pip-dependency-conflict-warning",
         r"pip's dependency resolver does not currently take into account",
         "dependency_resolution",
@@ -343,6 +356,17 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         45,
         0.6,
         r"(?P<command>[A-Za-z0-9_.-]+): command not found",
+    ),
+    _r(
+        "circular-or-own-import",
+        _any(
+            r"partially initialized module",
+            r"most likely due to a circular import",
+            r"cannot import name '[A-Za-z0-9_]+' from '[A-Za-z0-9_.]+' \((?:/home/runner/work|/__w|/github/workspace)/",  # noqa: E501
+        ),
+        "code_error",
+        74,
+        0.85,
     ),
     _r(
         "cannot-import-name",
@@ -582,7 +606,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r(
         "pytest-timeout",
-        r"(?:Failed: Timeout >|\+{5,} Timeout \+{5,})",
+        r"(?:Failed: Timeout >|\+{5,} Timeout \+{5,}|Timeout \(\d+:\d\d:\d\d\)!)",
         "timeout",
         76,
         0.9,
@@ -613,6 +637,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"Name or service not known",
             r"nodename nor servname",
             r"Could not resolve host",
+            r"CONNECTION FAILED",
+            r"CondaHTTPError",
+            r"the remote end hung up unexpectedly",
+            r"RPC failed; curl",
+            r"problem confirming the ssl certificate",
             r"getaddrinfo failed",
             r"Max retries exceeded with url",
             r"NewConnectionError",
@@ -660,6 +689,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "auth-failure",
         _any(
             r"401 Client Error",
+            r"HTTP Error 40[13]",
             r"403 Client Error",
             r"Bad credentials",
             r"NoCredentialsError",
