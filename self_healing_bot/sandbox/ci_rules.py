@@ -38,6 +38,16 @@ _CONDITION_KEYS = {
     "equals",
     "attempt_below",
 }
+_FILE_TESTS = {
+    "exists",
+    "contains",
+    "not_contains",
+    "matches",
+    "not_matches",
+    "greater_than",
+    "less_than",
+    "equals",
+}
 DEFAULT_SUCCESS_LOG = "All steps completed successfully.\n"
 
 
@@ -99,6 +109,8 @@ class JobSpec:
             unknown = set(when) - _CONDITION_KEYS
             if unknown:
                 raise ScenarioError(f"{where}: unknown condition(s) {sorted(unknown)}")
+            if "file" in when and not set(when) & _FILE_TESTS:
+                raise ScenarioError(f"{where}: 'file' needs one of {sorted(_FILE_TESTS)}")
             rules.append(
                 FailureRule(
                     dict(when), str(rule.get("log", "Process completed with exit code 1.\n"))

@@ -42,6 +42,7 @@ def test_a_job_fails_while_its_rule_holds(
         ({"failures": []}, "needs a 'name'"),
         ({"name": "t", "failures": [{"log": "x"}]}, "non-empty 'when'"),
         ({"name": "t", "failures": [{"when": {"file": "a", "bigger": 1}}]}, "unknown condition"),
+        ({"name": "t", "failures": [{"when": {"file": "a"}}]}, "'file' needs one of"),
     ],
 )
 def test_a_bad_job_is_refused_with_the_reason(job: dict[str, Any], message: str) -> None:
