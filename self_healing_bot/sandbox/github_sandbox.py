@@ -129,6 +129,8 @@ class GitHubSandbox:
         app_id: int | None = None,
     ) -> Installation:
         """Install an app (the only one when `app_id` is None) on some repositories."""
+        if app_id is None and len(self.apps) != 1:
+            raise ScenarioError("an installation needs an app: register one app first")
         app_id = app_id if app_id is not None else next(iter(self.apps))
         installation = Installation(
             installation_id, app_id, self.user(account, "Organization"), set(repositories)

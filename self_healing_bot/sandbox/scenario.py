@@ -64,12 +64,12 @@ def apply_scenario(sandbox: GitHubSandbox, scenario: Mapping[str, Any]) -> None:
             sandbox.add_installation(
                 int(entry["id"]), str(entry["account"]), list(entry.get("repositories") or [])
             )
-        except (KeyError, StopIteration) as error:
-            raise ScenarioError(
-                f"installations[{index}]: needs 'id', 'account' and a registered app"
-            ) from error
-    for entry in scenario.get("personal_tokens") or []:
-        token = _mapping(entry, "personal_tokens[]")
+        except KeyError as error:
+            raise ScenarioError(f"installations[{index}]: needs 'id' and 'account'") from error
+    for index, entry in enumerate(scenario.get("personal_tokens") or []):
+        token = _mapping(entry, f"personal_tokens[{index}]")
+        if "token" not in token or "login" not in token:
+            raise ScenarioError(f"personal_tokens[{index}]: needs 'token' and 'login'")
         sandbox.add_personal_token(str(token["token"]), str(token["login"]))
     for index, fault in enumerate(scenario.get("faults") or []):
         sandbox.faults.arm(dict(_mapping(fault, f"faults[{index}]")))

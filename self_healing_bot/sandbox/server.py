@@ -71,10 +71,8 @@ def build_asgi_app(sandbox: GitHubSandbox) -> Starlette:
         except RequestRejected as rejection:
             return _error(rejection)
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
-
-
-_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
 
 
 async def _serve(

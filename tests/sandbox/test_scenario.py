@@ -57,6 +57,8 @@ async def test_a_scenario_builds_the_repository_and_its_ci(
         ("app: {id: 1}", "needs 'id' and 'public_key'"),
         ("repositories: [{name: noslash}]", "owner/name"),
         ("faults: [{kind: meteor}]", "unknown fault kind"),
+        ("installations: [{id: 1, account: org}]", "register one app first"),
+        ("personal_tokens: [{token: ghp_x}]", "needs 'token' and 'login'"),
         ("key: [unclosed", "not valid YAML"),
     ],
 )

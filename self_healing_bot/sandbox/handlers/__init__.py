@@ -102,6 +102,7 @@ Handler = Callable[[Context], Awaitable[Reply]]
 
 
 def _collect() -> dict[str, Handler]:
+    # Imported here: each area module imports Context and Reply from this package.
     from self_healing_bot.sandbox.handlers import (
         actions,
         apps,
