@@ -46,7 +46,6 @@ class ScanResult:
 
     hits: list[Hit] = field(default_factory=list)
     bytes_scanned: int = 0
-    lines_scanned: int = 0
     binary_sources: list[str] = field(default_factory=list)
     skipped_bytes: int = 0
 
@@ -126,7 +125,6 @@ def scan_sources(
                         warning,
                     )
                     per_rule[rule_index].add(hit)
-            result.lines_scanned += data.count(b"\n")
     for rule_hits in per_rule:
         result.hits.extend(rule_hits.first)
         result.hits.extend(rule_hits.last)
