@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from self_healing_bot.sandbox import representations as render
 from self_healing_bot.sandbox.handlers import Context, Handler, Reply
 from self_healing_bot.sandbox.openapi_spec import RequestRejected
@@ -22,6 +24,17 @@ def _comment(context: Context, repo: Repository) -> Comment:
     return comment
 
 
+def _label_names(labels: Any) -> list[str]:
+    """GitHub accepts labels as names or as `{"name": ...}` objects; keep the names."""
+    if isinstance(labels, str):
+        return [labels]
+    return [
+        label if isinstance(label, str) else str(label["name"])
+        for label in labels or []
+        if isinstance(label, str) or label.get("name")
+    ]
+
+
 async def list_issues(context: Context) -> Reply:
     repo = context.repo()
     state = context.params.get("state", "open")
@@ -36,10 +49,7 @@ async def list_issues(context: Context) -> Reply:
 
 async def create_issue(context: Context) -> Reply:
     repo = context.repo()
-    labels = [
-        label if isinstance(label, str) else label["name"]
-        for label in context.body.get("labels") or []
-    ]
+    labels = _label_names(context.body.get("labels"))
     issue = context.sandbox.create_issue(
         repo, str(context.body["title"]), context.body.get("body"), context.actor(), labels
     )
@@ -61,10 +71,7 @@ async def update_issue(context: Context) -> Reply:
         issue.body = fields["body"]
     if "labels" in fields:
         issue.labels = []
-        names = [
-            label if isinstance(label, str) else label["name"] for label in fields["labels"] or []
-        ]
-        context.sandbox.add_labels(repo, issue, names)
+        context.sandbox.add_labels(repo, issue, _label_names(fields["labels"]))
     issue.updated_at = context.sandbox.clock()
     if fields.get("state") == "closed" and issue.state == "open":
         context.sandbox.close_issue(repo, issue, fields.get("state_reason") or "completed")
@@ -77,8 +84,7 @@ async def add_labels(context: Context) -> Reply:
     repo = context.repo()
     issue = _issue(context, repo)
     body = context.body
-    names = body.get("labels", []) if isinstance(body, dict) else body
-    names = [label if isinstance(label, str) else label["name"] for label in names]
+    names = _label_names(body.get("labels") if isinstance(body, dict) else body)
     context.sandbox.add_labels(repo, issue, names)
     return Reply(
         200, [render.label(repo.labels[name], repo, context.base) for name in issue.labels]
