@@ -24,6 +24,8 @@ from self_healing_bot import metrics
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import Event, parse_event
 from self_healing_bot.detectors.registry import Detection, Detector, detectors_for
+from self_healing_bot.github.operations import InstallationClient
+from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import Claim
 from self_healing_bot.storage.models import utc_now
 
@@ -88,6 +90,8 @@ class ThrottledError(Exception):
 
 
 RecentExecutions = Callable[[str], Awaitable[int]]
+# The GitHub client for an installation id (None: app-level event); None when it cannot act.
+ClientFor = Callable[[int | None], InstallationClient | None]
 
 
 @dataclass
@@ -162,14 +166,29 @@ async def parse(claim: Claim, payload: dict[str, Any]) -> StageOutcome:
     return StageOutcome("ok", {"model": type(event).__name__}, event)
 
 
-async def build_context(claim: Claim, event: Event, payload: dict[str, Any]) -> StageOutcome:
+async def build_context(
+    claim: Claim, event: Event, payload: dict[str, Any], database: Database, client_for: ClientFor
+) -> StageOutcome:
     log = structlog.stdlib.get_logger("self_healing_bot.pipeline").bind(
         delivery_id=claim.delivery_id, repository=claim.repository, event=claim.event
     )
-    context = ExecutionContext(claim.delivery_id, claim.event, event, payload, claim.attempt, log)
-    return StageOutcome(
-        "ok", {"repository": context.repository, "installation": context.installation_id}, context
+    installation_id = event.installation.id if event.installation else None
+    context = ExecutionContext(
+        claim.delivery_id,
+        claim.event,
+        event,
+        payload,
+        claim.attempt,
+        log,
+        database,
+        client_for(installation_id),
     )
+    detail = {
+        "repository": context.repository,
+        "installation": installation_id,
+        "github": context.github is not None,
+    }
+    return StageOutcome("ok", detail, context)
 
 
 async def scan(context: ExecutionContext) -> StageOutcome:
@@ -209,7 +228,12 @@ async def detect(context: ExecutionContext, detectors: list[Detector]) -> StageO
 
 
 async def run_pipeline(
-    run: PipelineRun, claim: Claim, recent_executions: RecentExecutions, throttle_limit: int
+    run: PipelineRun,
+    claim: Claim,
+    recent_executions: RecentExecutions,
+    throttle_limit: int,
+    database: Database,
+    client_for: ClientFor,
 ) -> None:
     """Run the ten stages for one claimed delivery, recording each on `run`.
 
@@ -225,7 +249,7 @@ async def run_pipeline(
         run.skip_rest(f"{claim.event} events are stored and acknowledged, not acted on")
         return
     context: ExecutionContext = (
-        await run.stage("context", build_context(claim, event, payload))
+        await run.stage("context", build_context(claim, event, payload, database, client_for))
     ).value
     detectors = (await run.stage("scan", scan(context))).value
     run.detections = (await run.stage("detect", detect(context, detectors))).value

@@ -8,14 +8,19 @@ from typing import Any
 import structlog
 
 from self_healing_bot.core.events import Event
+from self_healing_bot.github.operations import InstallationClient
+from self_healing_bot.storage.database import Database
 
 
 @dataclass(frozen=True)
 class ExecutionContext:
-    """One delivery being processed: its typed event, raw payload and a bound logger.
+    """One delivery being processed: its typed event, raw payload, a bound logger, the
+    database, and a GitHub client acting as the event's installation.
 
     context.repository      # "octo-org/ml-repo", or None for app-level events
     context.log.info("detected", category="gpu_oom")
+    if context.github is not None:   # None: app-level event, or no credentials configured
+        run = await context.github.get_workflow_run(context.repository, run_id)
     """
 
     delivery_id: str
@@ -24,6 +29,8 @@ class ExecutionContext:
     payload: dict[str, Any]
     attempt: int
     log: structlog.stdlib.BoundLogger
+    database: Database
+    github: InstallationClient | None
 
     @property
     def repository(self) -> str | None:

@@ -27,6 +27,9 @@ from self_healing_bot.core.bot import (
     run_pipeline,
 )
 from self_healing_bot.core.events import MalformedEventError
+from self_healing_bot.github.connection import GitHub, process_github
+from self_healing_bot.github.correlation import delivery_context
+from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.settings import Settings
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.database import Database
@@ -49,10 +52,28 @@ class TaskResult:
 
 @dataclass(frozen=True)
 class Runtime:
-    """What processing needs in one process: the settings and the database."""
+    """What processing needs in one process: the settings, the database and GitHub.
+
+    `github` defaults to the process-wide client built from the settings (base URL
+    `SHBOT_GITHUB_API_URL`; App credentials or a personal token), or None without credentials.
+    """
 
     settings: Settings
     database: Database
+    github: GitHub | None = None
+
+    def __post_init__(self) -> None:
+        if self.github is None and (self.settings.github_app_id or self.settings.github_token):
+            object.__setattr__(self, "github", process_github(self.settings))
+
+    def installation_client(self, installation_id: int | None) -> InstallationClient | None:
+        """A client acting as the installation (or the personal token); None when neither
+        applies, e.g. an app-level event in App mode, or no credentials at all."""
+        if self.github is None:
+            return None
+        if installation_id is None and not self.settings.github_token:
+            return None
+        return self.github.installation(installation_id)
 
 
 def retry_delay_seconds(attempt: int, settings: Settings) -> float:
@@ -67,7 +88,7 @@ def retry_delay_seconds(attempt: int, settings: Settings) -> float:
 async def process_delivery(runtime: Runtime, delivery_id: str) -> TaskResult:
     """Process one stored delivery at least once and at most once to completion."""
     settings, database = runtime.settings, runtime.database
-    with structlog.contextvars.bound_contextvars(delivery_id=delivery_id):
+    with delivery_context(delivery_id):
         async with database.session() as session:
             claim = await deliveries.claim(session, delivery_id, settings.lease_seconds)
             if claim is None:
@@ -104,7 +125,9 @@ async def _run_claimed(runtime: Runtime, claim: deliveries.Claim, execution_id: 
     run = PipelineRun()
     limit = settings.throttle_per_repository_per_minute
     try:
-        await run_pipeline(run, claim, recent_executions, limit)
+        await run_pipeline(
+            run, claim, recent_executions, limit, database, runtime.installation_client
+        )
         end_state, result = run.end_state, TaskResult("done")
     except ThrottledError as error:
         end_state, result = "throttled", TaskResult("deferred", delay_seconds=error.retry_after)
