@@ -102,7 +102,7 @@ def test_gpu_oom_plan_halves_the_batch_size_in_a_pull_request() -> None:
     (step,) = plan.steps
     assert (step.uses, step.status, plan.level) == ("open_fix_pull_request", "ready", "pr")
     assert step.parameters is not None
-    assert step.parameters["branch"] == "self-healing-bot/gpu_oom-4f1c2a9e"
+    assert step.parameters["branch"] == "self-healing-bot/gpu_oom/4f1c2a9e"
     assert [(edit["path"], edit["key"], edit["factor"]) for edit in step.parameters["edits"]] == [
         ("conf/t.yaml", "batch_size", 0.5),
         ("conf/t.yaml", "gradient_accumulation_steps", 2.0),
