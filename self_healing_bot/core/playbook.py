@@ -17,7 +17,6 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +45,8 @@ from self_healing_bot.core.yaml_source import (
     validation_problems,
     value_at,
 )
+from self_healing_bot.detectors.registry import Detection as Detection
+from self_healing_bot.detectors.registry import Severity as Severity
 from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config.model import RepoConfig
 
@@ -63,35 +64,6 @@ class PlanError(ValueError):
 
 class PlaybookSelectionError(LookupError):
     """The repository config names a playbook that does not exist."""
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
-
-
-class Detection(BaseModel):
-    """What a detector found, as playbooks see it (`detection.*` in templates)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    detector: str
-    category: str
-    signature: str
-    severity: Severity = Severity.MEDIUM
-    summary: str = ""
-    params: dict[str, Any] = Field(default_factory=dict)
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
-    branch: str | None = None
-    changed_paths: list[str] = Field(default_factory=list)
-    head_sha: str | None = None
-    occurrences: int = Field(default=1, ge=1, description="times this signature was seen")
 
 
 class Trigger(BaseModel):
@@ -114,7 +86,7 @@ class Trigger(BaseModel):
         return categories
 
     def matches(self, detection: Detection) -> bool:
-        if self.detector is not None and self.detector != detection.detector:
+        if self.detector is not None and self.detector != detection.detector_id:
             return False
         if self.categories and detection.category not in self.categories:
             return False
@@ -289,7 +261,7 @@ def select_playbook(
     """
     if config.automation.level_for(detection.category) is AutomationLevel.OFF:
         return None
-    if not config.detector_enabled(detection.detector):
+    if not config.detector_enabled(detection.detector_id):
         return None
     override = config.playbooks.overrides.get(detection.category)
     if override is not None:
@@ -352,7 +324,7 @@ def template_context(
     """What templates see: `detection` (secrets redacted), `report` (its Markdown),
     `repository`, `event`, `config` and `steps.<id>.outputs`."""
     return {
-        "detection": _redacted(detection.model_dump(mode="json")),
+        "detection": _redacted(detection.as_template_value()),
         "report": detection_report(detection),
         "repository": dict(repository),
         "event": dict(event),

@@ -18,7 +18,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -26,21 +27,57 @@ if TYPE_CHECKING:
     from self_healing_bot.core.events import Event
 
 
-@dataclass(frozen=True)
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Detection:
     """One finding: what is wrong, how sure we are, and the evidence for it.
 
     `signature` identifies the failure across runs (idempotency keys derive from it);
-    `category` is one of TAXONOMY.md's ids.
+    `category` is one of TAXONOMY.md's ids; `evidence` items are `{"line": 12, "text": ...}`
+    as in the diagnosis contract. Playbooks see it as `detection.*` (`as_template_value`).
+
+        Detection(detector_id="pipeline_failure", category="gpu_oom",
+                  signature="gpu_oom:4f1c2a9e", branch="main", head_sha="abc123")
     """
 
     detector_id: str
     category: str
-    confidence: float
     signature: str
-    summary: str
+    confidence: float = 1.0
+    summary: str = ""
+    severity: Severity = Severity.MEDIUM
     params: dict[str, Any] = field(default_factory=dict)
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    branch: str | None = None
+    head_sha: str | None = None
+    changed_paths: list[str] = field(default_factory=list)
+    occurrences: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
+        if self.occurrences < 1:
+            raise ValueError(f"occurrences must be at least 1, not {self.occurrences}")
+
+    def as_template_value(self) -> dict[str, Any]:
+        """The detection as plain JSON-able data (what templates and the database store)."""
+        value = asdict(self)
+        value["severity"] = self.severity.value
+        return value
+
+    @classmethod
+    def from_template_value(cls, value: dict[str, Any]) -> Detection:
+        """The inverse of `as_template_value` (a stored repair's detection)."""
+        return cls(**value)
 
 
 class Detector(Protocol):

@@ -25,7 +25,7 @@ EVENT = {"workflow_run": {"id": 42, "path": ".github/workflows/train.yml"}}
 
 def _detection(**fields: Any) -> Detection:
     values: dict[str, Any] = {
-        "detector": "pipeline_failure",
+        "detector_id": "pipeline_failure",
         "category": "gpu_oom",
         "signature": "gpu_oom:4f1c2a9e",
         "branch": "main",
@@ -245,7 +245,7 @@ def test_builtin_remedies(
     )
     detection = _detection(
         category=category,
-        detector=detector,
+        detector_id=detector,
         params=params,
         severity=severity,
         signature=f"{category}:1",
