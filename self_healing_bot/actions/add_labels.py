@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from self_healing_bot.actions.registry import ActionSpec, register_action
+from self_healing_bot.actions.context import ActionContext
+from self_healing_bot.actions.registry import ActionResult, ActionSpec, register_action
 from self_healing_bot.core.automation import AutomationLevel
 
 
@@ -19,6 +20,16 @@ class AddLabelsParameters(BaseModel):
     issue_number: int | None = Field(default=None, gt=0)
 
 
+async def run(context: ActionContext, parameters: AddLabelsParameters) -> ActionResult:
+    """Add the labels; labels already present stay as they are (GitHub adds, never duplicates)."""
+    number = context.target_issue(parameters.issue_number)
+    if context.dry_run:
+        wanted = ", ".join(parameters.labels)
+        return ActionResult(f"would label #{number} with {wanted}", {"labels": None})
+    labels = await context.github.add_labels(context.repository, number, parameters.labels)
+    return ActionResult(f"#{number} is labelled {', '.join(labels)}", {"labels": list(labels)})
+
+
 register_action(
     ActionSpec(
         id="add_labels",
@@ -27,5 +38,6 @@ register_action(
         write=False,
         minimum_level=AutomationLevel.PR,
         outputs=("labels",),
+        runner=run,
     )
 )

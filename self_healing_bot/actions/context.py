@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from self_healing_bot.core.playbook import Detection
+from self_healing_bot.detectors.registry import Detection
 from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.repo_config.model import NotificationTarget
 
@@ -32,7 +32,8 @@ class ActionContext:
     """One step's world: the repository, its client, the detection, and the playbook's limits.
 
     `run_id` and `run_attempt` name the workflow run (and the attempt) the detection was read
-    from, when it came from one; `dry_run` means "record what you would do, write nothing".
+    from, when it came from one; `issue_number` is the event's pull request or issue, if any;
+    `dry_run` means "record what you would do, write nothing".
     `http` is for calls outside GitHub (notification webhooks, MLflow).
     """
 
@@ -47,6 +48,7 @@ class ActionContext:
     notification_targets: tuple[NotificationTarget, ...] = ()
     run_id: int | None = None
     run_attempt: int | None = None
+    issue_number: int | None = None
     dry_run: bool = False
 
     @property
@@ -63,3 +65,16 @@ class ActionContext:
         """
         category, _, digest = self.detection.signature.rpartition(":")
         return f"{BRANCH_PREFIX}/{category or self.detection.category}/{digest}"
+
+    def target_issue(self, issue_number: int | None) -> int:
+        """`issue_number` if given, else the event's pull request or issue; else `ActionError`."""
+        number = issue_number if issue_number is not None else self.issue_number
+        if number is None:
+            raise ActionError(
+                "this event has no pull request or issue; give the step an `issue_number`"
+            )
+        return number
+
+
+class ActionError(Exception):
+    """A runner refused or could not act; the message says why and what to change."""
