@@ -11,9 +11,10 @@ the delivery id.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Update, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -98,13 +99,13 @@ async def insert_new(session: AsyncSession, rows: Sequence[NewDelivery]) -> set[
         }
         for row in rows
     ]
+    # One executemany of a fixed statement: its compiled form is cached, whatever the batch size.
     statement = (
-        insert(WebhookDelivery)
-        .values(values)
+        insert(WebhookDelivery.__table__)
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(WebhookDelivery.delivery_id)
     )
-    result = await session.execute(statement)
+    result = await session.execute(statement, values)
     return set(result.scalars())
 
 
@@ -289,8 +290,11 @@ async def requeue(session: AsyncSession, stale: Stale) -> bool:
     return _changed(result)
 
 
-async def replay(session: AsyncSession, delivery_id: str, actor: str) -> None:
-    """done | failed | dead → received with a fresh attempt budget, audited.
+async def replay(
+    session: AsyncSession, delivery_id: str, actor: str, context: Mapping[str, Any] | None = None
+) -> None:
+    """done | failed | dead → received with a fresh attempt budget, audited (`context`: who and
+    from where, added to the audit detail).
 
     Raises UnknownDeliveryError or ReplayRefusedError (the delivery is still in flight).
     """
@@ -318,7 +322,12 @@ async def replay(session: AsyncSession, delivery_id: str, actor: str) -> None:
             "can be replayed, wait for it to finish"
         )
     session.add(
-        AuditEvent(actor=actor, action="replay", subject=delivery_id, detail={"from": current})
+        AuditEvent(
+            actor=actor,
+            action="replay",
+            subject=delivery_id,
+            detail={"from": current, **(context or {})},
+        )
     )
 
 

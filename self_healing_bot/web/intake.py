@@ -37,11 +37,18 @@ class Stored:
 
 class IntakeWriter:
     def __init__(
-        self, database: Database, on_commit: Callable[[list[str]], None], max_batch: int = MAX_BATCH
+        self,
+        database: Database,
+        on_commit: Callable[[list[str]], None],
+        max_batch: int = MAX_BATCH,
+        writers: int | None = None,
     ) -> None:
         self.database = database
         self.on_commit = on_commit
         self.max_batch = max_batch
+        # SQLite takes one writer at a time; PostgreSQL commits several batches in parallel,
+        # so the next batch is inserting while the previous one waits for its WAL flush.
+        self.writers = writers or (1 if database.dialect == "sqlite" else 4)
         self._pending: asyncio.Queue[tuple[NewDelivery, asyncio.Future[Stored]]] = asyncio.Queue()
 
     async def submit(self, row: NewDelivery) -> Stored:
@@ -52,6 +59,11 @@ class IntakeWriter:
 
     async def run(self) -> None:
         """Commit batches until cancelled; a failed batch fails its requests, not the writer."""
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self.writers):
+                group.create_task(self._write_batches())
+
+    async def _write_batches(self) -> None:
         while True:
             batch = [await self._pending.get()]
             while len(batch) < self.max_batch and not self._pending.empty():
