@@ -74,7 +74,7 @@ async def run(context: ActionContext, parameters: CreateOrUpdateIssueParameters)
     comment_key = f"{key}:recurrence:{delivery_id}"
     counted = last_delivery == delivery_id
     comment = await github.find_comment_by_marker(repository, existing.number, comment_key)
-    if counted and comment is not None:
+    if counted and (comment is not None or occurrences == 1):  # 1: this delivery opened it
         return ActionResult(
             f"issue #{existing.number} already counts this delivery", _outputs(existing, False)
         )
