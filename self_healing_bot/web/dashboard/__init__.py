@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages over what the bot stores (see `routes.py`)."""
