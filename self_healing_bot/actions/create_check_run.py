@@ -11,8 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from self_healing_bot.actions.registry import ActionSpec, register_action
+from self_healing_bot.actions.context import ActionContext
+from self_healing_bot.actions.registry import ActionResult, ActionSpec, register_action
 from self_healing_bot.core.automation import AutomationLevel
+from self_healing_bot.github import models
+from self_healing_bot.guardrails import redact_secrets
 
 
 class Annotation(BaseModel):
@@ -42,6 +45,47 @@ class CreateCheckRunParameters(BaseModel):
     annotations: list[Annotation] = Field(default_factory=list)
 
 
+def check_output(parameters: CreateCheckRunParameters) -> models.CheckOutput:
+    """The check run's output with every text redacted (log lines can hold secrets)."""
+    return models.CheckOutput(
+        title=redact_secrets(parameters.title),
+        summary=redact_secrets(parameters.summary),
+        annotations=tuple(
+            models.Annotation(
+                annotation.path,
+                annotation.start_line,
+                annotation.end_line,
+                annotation.level,
+                redact_secrets(annotation.message),
+            )
+            for annotation in parameters.annotations
+        ),
+    )
+
+
+async def run(context: ActionContext, parameters: CreateCheckRunParameters) -> ActionResult:
+    """Create the completed check run on `head_sha` with the diagnosis and its annotations."""
+    output = check_output(parameters)
+    if context.dry_run:
+        return ActionResult(
+            f"would publish check run {parameters.name!r} on {parameters.head_sha[:7]} "
+            f"with {len(output.annotations)} annotation(s)",
+            {"check_run_id": None, "url": None},
+        )
+    check_run = await context.github.create_check_run(
+        context.repository,
+        parameters.name,
+        parameters.head_sha,
+        "completed",
+        parameters.conclusion,
+        output,
+    )
+    return ActionResult(
+        f"published check run {check_run.id} on {parameters.head_sha[:7]}",
+        {"check_run_id": check_run.id, "url": check_run.html_url},
+    )
+
+
 register_action(
     ActionSpec(
         id="create_check_run",
@@ -50,5 +94,6 @@ register_action(
         write=False,
         minimum_level=AutomationLevel.SUGGEST,
         outputs=("check_run_id", "url"),
+        runner=run,
     )
 )

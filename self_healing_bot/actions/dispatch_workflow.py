@@ -3,13 +3,17 @@
 Parameters: `workflow` (file name like `retrain.yml`, or its id), `ref` (branch or tag to run
 on; default the repository's default branch), `inputs` (the workflow's declared inputs).
 Outputs: `run_id` (when GitHub returns it), `url`.
+
+GitHub cannot tell a repeated dispatch from a new one, so a dispatch is not idempotent by
+itself: the executor records this step's outputs and never runs a completed step again.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from self_healing_bot.actions.registry import ActionSpec, register_action
+from self_healing_bot.actions.context import ActionContext
+from self_healing_bot.actions.registry import ActionResult, ActionSpec, register_action
 from self_healing_bot.core.automation import AutomationLevel
 
 
@@ -22,6 +26,29 @@ class DispatchWorkflowParameters(BaseModel):
     inputs: dict[str, str] = Field(default_factory=dict, max_length=10)
 
 
+async def run(context: ActionContext, parameters: DispatchWorkflowParameters) -> ActionResult:
+    """Dispatch the workflow and return the run it started, to be followed by the executor."""
+    github, repository = context.github, context.repository
+    ref = parameters.ref or context.default_branch
+    if context.dry_run:
+        return ActionResult(
+            f"would dispatch {parameters.workflow} on {ref}", {"run_id": None, "url": None}
+        )
+    run_id = await github.dispatch_workflow(
+        repository, parameters.workflow, ref, dict(parameters.inputs)
+    )
+    if run_id is None:
+        return ActionResult(
+            f"dispatched {parameters.workflow} on {ref}; GitHub did not say which run started",
+            {"run_id": None, "url": None},
+        )
+    workflow_run = await github.get_workflow_run(repository, run_id)
+    return ActionResult(
+        f"dispatched {parameters.workflow} on {ref}: run {run_id}",
+        {"run_id": run_id, "url": workflow_run.html_url},
+    )
+
+
 register_action(
     ActionSpec(
         id="dispatch_workflow",
@@ -30,5 +57,6 @@ register_action(
         write=True,
         minimum_level=AutomationLevel.AUTO,
         outputs=("run_id", "url"),
+        runner=run,
     )
 )
