@@ -88,7 +88,7 @@ async def test_named_targets_dry_run_and_failures(
         "delivered": ["hook"]
     }
     with pytest.raises(
-        ActionError, match="unknown notification target.*lists: broken, hook, slack"
+        ActionError, match=r"unknown notification target.*lists: broken, hook, slack"
     ):
         await run(
             make_context(notification_targets=targets),
