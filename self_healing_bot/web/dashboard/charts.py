@@ -10,11 +10,11 @@ label goes through Jinja2's autoescape when drawn.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 WIDTH = 640
 HEIGHT = 200
-LEFT = 44
+LEFT = 64
 BOTTOM = 22
 TOP = 10
 
@@ -54,7 +54,8 @@ class Chart:
     rects: tuple[Rect, ...] = ()
     lines: tuple[tuple[Point, ...], ...] = ()
     labels: tuple[Label, ...] = ()
-    gridlines: tuple[float, ...] = field(default=())
+    gridlines: tuple[float, ...] = ()
+    plot_left: float = LEFT
 
 
 def _x_labels(labels: Sequence[str], slot: float) -> list[Label]:
