@@ -18,10 +18,12 @@ def replay(
 
     In embedded mode it is processed here and now; in distributed mode it is sent to the broker.
     """
+    from self_healing_bot.logging_setup import configure_logging
     from self_healing_bot.settings import load_settings
     from self_healing_bot.storage.deliveries import ReplayRefusedError, UnknownDeliveryError
 
     settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
     try:
         outcome = asyncio.run(_replay(settings, delivery_id))
     except UnknownDeliveryError as error:
