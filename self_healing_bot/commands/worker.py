@@ -15,6 +15,8 @@ def worker(
     """Process deliveries from the broker named by SHBOT_BROKER_URL until SIGTERM or SIGINT."""
     import dramatiq
 
+    from self_healing_bot.core.bot import install_remediation
+    from self_healing_bot.core.remediation import PlaybookRemediation
     from self_healing_bot.detectors.registry import load_detectors
     from self_healing_bot.logging_setup import configure_logging
     from self_healing_bot.queue.broker import build_broker, declare_actor
@@ -31,6 +33,7 @@ def worker(
         raise typer.Exit(2)
     configure_logging(settings.log_level, settings.log_json)
     load_detectors(plugin_modules(settings))
+    install_remediation(PlaybookRemediation())
     broker = build_broker(settings)
     declare_actor(broker, settings)
     stop = threading.Event()

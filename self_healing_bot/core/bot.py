@@ -76,6 +76,11 @@ def install_remediation(remediation: Remediation | None) -> None:
     _remediation = remediation
 
 
+def installed_remediation() -> Remediation | None:
+    """The engine the last four stages call now (None: they record `skipped`)."""
+    return _remediation
+
+
 class InvalidPayloadError(ValueError):
     """The stored body is not a JSON object; retrying cannot help."""
 
@@ -128,6 +133,7 @@ class PipelineRun:
                     "detail": {"reason": reason},
                 },
             )
+        self.stages = {name: self.stages[name] for name in STAGES}  # in pipeline order
 
     def _record(self, name: str, started_at: Any, clock: float, outcome: StageOutcome) -> None:
         elapsed = time.perf_counter() - clock
@@ -253,6 +259,14 @@ async def run_pipeline(
     ).value
     detectors = (await run.stage("scan", scan(context))).value
     run.detections = (await run.stage("detect", detect(context, detectors))).value
+    if not run.detections and _remediation is not None:
+        # A CI result or a `/heal` comment may still answer a pending repair.
+        answered = (await run.stage("verify", _remediation.verify(context, None))).value
+        if answered:
+            notified = await run.stage("notify", _remediation.notify(context, answered))
+            run.end_state = str(notified.detail.get("end_state", "remediated"))
+            run.skip_rest("nothing was detected; the event answered a pending repair")
+            return
     if not run.detections:
         run.end_state = "no_detection"
         run.skip_rest("nothing was detected")

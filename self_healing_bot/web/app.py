@@ -17,6 +17,8 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 
+from self_healing_bot.core.bot import install_remediation, installed_remediation
+from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.detectors.registry import load_detectors
 from self_healing_bot.queue.outbox import Outbox, Sink
 from self_healing_bot.queue.tasks import Runtime
@@ -60,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.embedded:
             await asyncio.to_thread(upgrade, settings.database_url)
         load_detectors(plugin_modules(settings))
+        remediation = PlaybookRemediation()
+        if installed_remediation() is None:  # tests install their own first
+            install_remediation(remediation)
         database = Database.connect(settings.database_url)
         sink, kind, probe_queue, work, close_queue = _queue(settings, database)
         outbox = Outbox(database, sink, settings)
@@ -80,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             close_queue()
             await database.close()
+            if installed_remediation() is remediation:
+                install_remediation(None)
+            await remediation.aclose()
 
     app = FastAPI(title="self-healing-bot", version="0.1.0", lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)

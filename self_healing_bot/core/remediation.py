@@ -1,0 +1,916 @@
+"""The playbook executor: detections become repairs, repairs act on GitHub, CI verifies them.
+
+The bot installs one `PlaybookRemediation` at start-up (`install_remediation`); the pipeline's
+last four stages call it:
+
+    select_playbook  read the config (default branch, org defaults), pick and plan a playbook,
+                     and store a `planned` repair per detection (or resume this delivery's)
+    act              re-check the trigger, then run the steps: each step recorded before and
+                     after, so a redelivered task resumes after the last completed one
+    verify           a completed workflow_run / check_suite that a pending repair waits for
+                     resolves it (verified, or compensated and escalated); `/heal` commands
+    notify           the end state of this event for the execution record
+
+Everything the executor writes on GitHub carries a key derived from the failure signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from self_healing_bot.actions.context import BRANCH_PREFIX, ActionContext
+from self_healing_bot.actions.open_fix_pull_request import close_fix_pull_request
+from self_healing_bot.actions.registry import ActionResult, find_action
+from self_healing_bot.core.automation import AutomationLevel
+from self_healing_bot.core.bot import StageOutcome
+from self_healing_bot.core.context import ExecutionContext
+from self_healing_bot.core.events import CheckSuiteEvent, IssueCommentEvent, WorkflowRunEvent
+from self_healing_bot.core.playbook import (
+    LoadedPlaybook,
+    Plan,
+    PlanError,
+    PlannedStep,
+    Playbook,
+    detection_report,
+    load_builtin_playbooks,
+    load_playbook,
+    plan_playbook,
+    render_parameters,
+    select_playbook,
+    step_condition,
+    template_context,
+)
+from self_healing_bot.detectors.registry import Detection
+from self_healing_bot.github.markers import with_marker
+from self_healing_bot.github.models import CheckOutput
+from self_healing_bot.github.operations import InstallationClient
+from self_healing_bot.guardrails import redact_secrets
+from self_healing_bot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, merge_configs
+from self_healing_bot.repo_config.loading import parse_config_layer
+from self_healing_bot.storage import repairs as store
+from self_healing_bot.storage.models import utc_now
+from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
+
+CHECK_NAME = "self-healing-bot"
+# Actions whose effect a later CI run proves or disproves, and the budget each one spends.
+_REPAIRING_ACTIONS = frozenset({"open_fix_pull_request", "rerun_failed_jobs", "dispatch_workflow"})
+
+
+class StepFailedError(RuntimeError):
+    """A step failed after its bounded retries; compensations run next."""
+
+
+@dataclass(frozen=True)
+class RepositoryConfig:
+    """The config in force, whether the repository opted in, and a broken file's problems."""
+
+    config: RepoConfig
+    opted_in: bool
+    error: ConfigError | None = None
+
+
+# Pure helpers
+
+
+def is_bot_branch(branch: str | None) -> bool:
+    """Fix branches are the bot's own: their CI verifies a repair, it never starts one."""
+    return branch is not None and branch.startswith(f"{BRANCH_PREFIX}/")
+
+
+def from_fork(payload: Mapping[str, Any]) -> bool:
+    """True when the run's code comes from another repository (a fork's pull request)."""
+    run = payload.get("workflow_run") or {}
+    head = (run.get("head_repository") or {}).get("full_name")
+    base = (payload.get("repository") or {}).get("full_name")
+    return head is not None and base is not None and head != base
+
+
+def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool:
+    """Whether this CI result is the one `repair` waits for (its re-run, or its fix commit)."""
+    if isinstance(event, WorkflowRunEvent):
+        run = event.workflow_run
+        if repair.rerun_run_id is not None:
+            return run.id == repair.rerun_run_id and (run.run_attempt or 1) > (
+                repair.rerun_attempt or 1
+            )
+        head_sha, head_branch = run.head_sha, run.head_branch
+    else:
+        head_sha, head_branch = event.check_suite.head_sha, event.check_suite.head_branch
+    if repair.pull_request is None:
+        return False
+    return head_sha == repair.verify_sha or (
+        head_branch is not None and head_branch == repair.fix_branch
+    )
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return dataclasses.asdict(plan)
+
+
+def _planned_steps(raw: list[dict[str, Any]]) -> list[PlannedStep]:
+    return [PlannedStep(**step) for step in raw]
+
+
+def _key_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class PlaybookRemediation:
+    """The `Remediation` the bot installs: one per process, sharing one outbound HTTP client."""
+
+    def __init__(self, http: httpx.AsyncClient | None = None) -> None:
+        self._http = http or httpx.AsyncClient(timeout=10.0)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # select_playbook
+
+    async def select_playbook(
+        self, context: ExecutionContext, detections: list[Detection]
+    ) -> StageOutcome:
+        github, repository = context.github, context.repository
+        if github is None or repository is None:
+            return StageOutcome("skipped", {"reason": "no GitHub client for this event"}, [])
+        default_branch = await self._default_branch(context, github, repository)
+        in_force = await self._config(context, github, repository, default_branch)
+        pending = await self._pending_for_event(context)
+        chosen: list[int] = []
+        skipped: dict[str, str] = {}
+        for detection in detections:
+            if is_bot_branch(detection.branch):
+                skipped[detection.signature] = "the bot's own fix branch: verified, not repaired"
+                continue
+            if any(repair.signature == detection.signature for repair in pending):
+                skipped[detection.signature] = "this result verifies a pending repair"
+                continue
+            repair_id, reason = await self._plan(
+                context, repository, default_branch, in_force, detection
+            )
+            if repair_id is None:
+                skipped[detection.signature] = reason
+            else:
+                chosen.append(repair_id)
+        detail: dict[str, Any] = {"repairs": chosen, "skipped": skipped}
+        if in_force.error is not None:
+            detail["config_error"] = str(in_force.error)
+        return StageOutcome("ok" if chosen else "skipped", detail, chosen)
+
+    async def _default_branch(
+        self, context: ExecutionContext, github: InstallationClient, repository: str
+    ) -> str:
+        event_repository = context.event.repository
+        if event_repository is not None and event_repository.default_branch:
+            return event_repository.default_branch
+        return (await github.get_repository(repository)).default_branch
+
+    async def _config(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repository: str,
+        default_branch: str,
+    ) -> RepositoryConfig:
+        """The config from the default branch over the org's `.github` defaults; a broken file
+        is reported (check run and comment) and the last valid layer stays in force."""
+        owner = repository.split("/", 1)[0]
+        organisation_file = await github.get_file(f"{owner}/.github", CONFIG_PATH)
+        organisation = (
+            parse_config_layer(organisation_file.content.decode(), f"{owner}/.github/{CONFIG_PATH}")
+            if organisation_file is not None
+            else None
+        )
+        repository_file = await github.get_file(repository, CONFIG_PATH, ref=default_branch)
+        if repository_file is None:
+            return RepositoryConfig(merge_configs(organisation, None), opted_in=False)
+        try:
+            layer = parse_config_layer(repository_file.content.decode(errors="replace"))
+        except ConfigError as error:
+            await self._report_config_error(context, github, repository, error)
+            async with context.database.session() as session:
+                last = await store.last_valid_config(session, repository)
+            previous = last.layer if last is not None else None
+            return RepositoryConfig(
+                merge_configs(organisation, previous), opted_in=previous is not None, error=error
+            )
+        async with context.database.session() as session:
+            await store.remember_valid_config(session, repository, layer)
+        return RepositoryConfig(merge_configs(organisation, layer), opted_in=True)
+
+    async def _report_config_error(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repository: str,
+        error: ConfigError,
+    ) -> None:
+        problems = "\n".join(f"- `{problem}`" for problem in error.problems)
+        text = (
+            f"`{CONFIG_PATH}` on the default branch is invalid, so the last valid configuration "
+            f"stays in force until it is fixed:\n\n{problems}"
+        )
+        head_sha = _head_sha(context)
+        if head_sha is not None:
+            await github.create_check_run(
+                repository,
+                f"{CHECK_NAME} config",
+                head_sha,
+                "completed",
+                "failure",
+                CheckOutput(title="Invalid self-healing-bot configuration", summary=text),
+            )
+        key = f"config-error:{_key_hash(text)}"
+        issue = await github.find_issue_by_marker(repository, "config-error")
+        if issue is None:
+            await github.create_issue(
+                repository,
+                "self-healing-bot configuration is invalid",
+                with_marker(with_marker(text, key), "config-error"),
+                ["self-healing-bot"],
+            )
+        elif await github.find_comment_by_marker(repository, issue.number, key) is None:
+            await github.create_comment(repository, issue.number, with_marker(text, key))
+
+    async def _pending_for_event(self, context: ExecutionContext) -> list[Repair]:
+        event, repository = context.event, context.repository
+        if repository is None or not isinstance(event, WorkflowRunEvent | CheckSuiteEvent):
+            return []
+        async with context.database.session() as session:
+            waiting = await store.awaiting_verification(session, repository)
+        return [repair for repair in waiting if waits_for(repair, event)]
+
+    async def _plan(
+        self,
+        context: ExecutionContext,
+        repository: str,
+        default_branch: str,
+        in_force: RepositoryConfig,
+        detection: Detection,
+    ) -> tuple[int | None, str]:
+        config = in_force.config
+        async with context.database.session() as session:
+            earlier = await store.repairs_for_signature(session, repository, detection.signature)
+        if any(repair.silenced for repair in earlier):
+            return None, "silenced with /heal ignore"
+        ongoing = [repair for repair in earlier if repair.state in OPEN_STATES]
+        if ongoing:
+            if ongoing[-1].delivery_id == context.delivery_id:
+                return ongoing[-1].id, "resumed"
+            return None, f"repair {ongoing[-1].id} for this signature is still {ongoing[-1].state}"
+        mine = [repair for repair in earlier if repair.delivery_id == context.delivery_id]
+        if mine:  # this delivery already finished its repair: a redelivery changes nothing
+            return None, f"repair {mine[-1].id} of this delivery ended {mine[-1].state}"
+        level = config.automation.level_for(detection.category)
+        loaded = await self._choose(context, repository, default_branch, config, detection)
+        plan = (
+            plan_playbook(
+                loaded,
+                detection,
+                config,
+                repository={"full_name": repository, "default_branch": default_branch},
+                event=context.payload,
+                from_fork=from_fork(context.payload),
+            )
+            if loaded is not None and level is not AutomationLevel.SUGGEST
+            else None
+        )
+        run = context.payload.get("workflow_run") or {}
+        repair = Repair(
+            repository=repository,
+            signature=detection.signature,
+            attempt=len(earlier) + 1,
+            category=detection.category,
+            playbook=loaded.playbook.name if loaded is not None else None,
+            level=level.value,
+            state=RepairState.PLANNED.value,
+            delivery_id=context.delivery_id,
+            installation_id=context.installation_id,
+            detection=detection.as_template_value(),
+            config=config.model_dump(mode="json"),
+            playbook_source=(
+                loaded.playbook.model_dump(mode="json", by_alias=True, exclude_none=True)
+                if loaded is not None
+                else {}
+            ),
+            inputs={
+                "default_branch": default_branch,
+                "opted_in": in_force.opted_in,
+                "run_id": run.get("id"),
+                "run_attempt": run.get("run_attempt"),
+                "pull_requests": [pull.get("number") for pull in run.get("pull_requests") or []],
+            },
+            plan=_plan_json(plan) if plan is not None else {},
+            silenced=False,
+            failed_at=_parse_time(run.get("updated_at")),
+            detected_at=utc_now(),
+        )
+        async with context.database.session() as session:
+            created = await store.create_repair(session, repair)
+        if created is None:
+            return None, "another worker planned this attempt at the same moment"
+        return created.id, "planned"
+
+    async def _choose(
+        self,
+        context: ExecutionContext,
+        repository: str,
+        default_branch: str,
+        config: RepoConfig,
+        detection: Detection,
+    ) -> LoadedPlaybook | None:
+        playbooks = list(load_builtin_playbooks())
+        github = context.github
+        assert github is not None  # select_playbook returned early without one
+        for path in config.playbooks.extra:
+            found = await github.get_file(repository, path, ref=default_branch)
+            if found is None:
+                context.log.warning("configured playbook file is missing", path=path)
+                continue
+            playbooks.append(load_playbook(found.content.decode(errors="replace"), path))
+        return select_playbook(detection, config, playbooks)
+
+    # act
+
+    async def act(self, context: ExecutionContext, plan: Any) -> StageOutcome:
+        repair_ids: list[int] = list(plan or [])
+        states: dict[int, str] = {}
+        for repair_id in repair_ids:
+            states[repair_id] = await self.execute(context, repair_id)
+        return StageOutcome("ok" if repair_ids else "skipped", {"states": states}, repair_ids)
+
+    async def execute(self, context: ExecutionContext, repair_id: int) -> str:
+        """Run (or resume) one repair as far as it can go now; returns its state."""
+        repair = await self._load(context, repair_id)
+        github = context.github
+        if github is None or repair.state not in (RepairState.PLANNED, RepairState.ACTING):
+            return repair.state
+        detection = Detection.from_template_value(repair.detection)
+        if not repair.plan:
+            return await self._suggest(context, github, repair, detection)
+        plan = repair.plan
+        if repair.state == RepairState.PLANNED:
+            stale = await self._trigger_gone(github, repair, detection)
+            if stale is not None:
+                await self._move(context, repair, {RepairState.PLANNED}, RepairState.IGNORED, stale)
+                return RepairState.IGNORED
+            if plan["require_approval"]:
+                return await self._ask_approval(context, github, repair, detection)
+        moved = await self._move(
+            context, repair, {RepairState.PLANNED, RepairState.ACTING}, RepairState.ACTING
+        )
+        if not moved:
+            return (await self._load(context, repair_id)).state
+        return await self._run_steps(context, github, repair, detection)
+
+    async def _trigger_gone(
+        self, github: InstallationClient, repair: Repair, detection: Detection
+    ) -> str | None:
+        """Why acting would be stale (re-run already, or a newer commit), or None."""
+        run_id, attempt = repair.inputs.get("run_id"), repair.inputs.get("run_attempt")
+        if run_id is not None:
+            run = await github.get_workflow_run(repair.repository, int(run_id))
+            if attempt is not None and run.run_attempt > int(attempt):
+                return f"run {run_id} was already re-run (attempt {run.run_attempt})"
+        if detection.branch and detection.head_sha and not from_fork_inputs(repair):
+            head = await github.get_branch_sha(repair.repository, detection.branch)
+            if head != detection.head_sha:
+                return f"{detection.branch} moved on to {head[:7]}: superseded"
+        return None
+
+    async def _suggest(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        detection: Detection,
+    ) -> str:
+        """Suggest level (or no config): the diagnosis as a check run and a comment, nothing
+        else; with no playbook at all, nothing to do."""
+        if repair.level != AutomationLevel.SUGGEST.value:
+            await self._move(
+                context, repair, {RepairState.PLANNED}, RepairState.IGNORED, "no playbook matches"
+            )
+            return RepairState.IGNORED
+        report = detection_report(detection)
+        if detection.head_sha and repair.check_run is None:
+            check = await github.create_check_run(
+                repair.repository,
+                CHECK_NAME,
+                detection.head_sha,
+                "completed",
+                "neutral",
+                CheckOutput(
+                    title=redact_secrets(detection.summary or detection.category), summary=report
+                ),
+            )
+            async with context.database.session() as session:
+                await store.record_links(session, repair.id, check_run=check.id)
+        note = (
+            ""
+            if repair.inputs.get("opted_in")
+            else f"\n\nThis repository has no `{CONFIG_PATH}`: the bot only reports what it found."
+        )
+        for number in repair.inputs.get("pull_requests") or []:
+            key = f"diagnosis:{detection.signature}:{detection.head_sha}"
+            if await github.find_comment_by_marker(repair.repository, number, key) is None:
+                await github.create_comment(
+                    repair.repository, number, with_marker(report + note, key)
+                )
+        await self._move(context, repair, {RepairState.PLANNED}, RepairState.SUGGESTED)
+        return RepairState.SUGGESTED
+
+    async def _ask_approval(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        detection: Detection,
+    ) -> str:
+        key = f"approval:{detection.signature}:{repair.attempt}"
+        issue = await github.find_issue_by_marker(repair.repository, key)
+        if issue is None:
+            steps = "\n".join(
+                f"- `{step['uses']}`: {step['status']} {step['reason']}".rstrip()
+                for step in repair.plan["steps"]
+            )
+            body = (
+                f"{detection_report(detection)}\n\nPlaybook `{repair.playbook}` would run:\n"
+                f"{steps}\n\nComment `/heal approve` to run it (write permission needed)."
+            )
+            issue = await github.create_issue(
+                repair.repository,
+                f"Approve a repair: {redact_secrets(detection.summary or detection.category)}"[
+                    :256
+                ],
+                with_marker(body, key),
+                ["self-healing-bot"],
+            )
+        await self._move(
+            context,
+            repair,
+            {RepairState.PLANNED},
+            RepairState.AWAITING_APPROVAL,
+            issue=issue.number,
+        )
+        return RepairState.AWAITING_APPROVAL
+
+    async def _run_steps(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        detection: Detection,
+    ) -> str:
+        blocked = await self._blocked_remedies(context, repair)
+        try:
+            outputs = await self._run_phase(context, github, repair, detection, "steps", blocked)
+        except StepFailedError as error:
+            await self._run_phase(context, github, repair, detection, "on_failure", {})
+            await self._move(
+                context, repair, {RepairState.ACTING}, RepairState.ROLLED_BACK, str(error)
+            )
+            return RepairState.ROLLED_BACK
+        return await self._after_steps(context, repair, outputs)
+
+    async def _blocked_remedies(self, context: ExecutionContext, repair: Repair) -> dict[str, str]:
+        """Repairing actions this repair may not take: a remedy that already failed for the
+        signature, the cooldown, and the repository's budgets."""
+        config = RepoConfig.model_validate(repair.config)
+        budgets = config.budgets
+        async with context.database.session() as session:
+            earlier = [
+                other
+                for other in await store.repairs_for_signature(
+                    session, repair.repository, repair.signature
+                )
+                if other.id != repair.id
+            ]
+            open_pulls = await store.open_pull_request_count(session, repair.repository)
+            reruns = await store.reruns_since(session, repair.repository, timedelta(hours=1))
+        reasons: dict[str, str] = {}
+        failed_remedy = any(
+            other.playbook == repair.playbook
+            and other.state in (RepairState.ROLLED_BACK, RepairState.ESCALATED)
+            and (other.pull_request is not None or other.rerun_run_id is not None)
+            for other in earlier
+        )
+        cooling = [
+            other
+            for other in earlier
+            if (other.pull_request is not None or other.rerun_run_id is not None)
+            and other.detected_at > utc_now() - timedelta(minutes=budgets.cooldown_minutes)
+        ]
+        for action in _REPAIRING_ACTIONS:
+            if failed_remedy:
+                reasons[action] = "this remedy already failed for this signature"
+            elif cooling:
+                reasons[action] = f"signature is cooling down ({budgets.cooldown_minutes} min)"
+        if open_pulls >= budgets.open_pull_requests:
+            reasons.setdefault(
+                "open_fix_pull_request",
+                f"{open_pulls} bot pull requests are open (budget {budgets.open_pull_requests})",
+            )
+        if reruns >= budgets.reruns_per_hour:
+            reasons.setdefault(
+                "rerun_failed_jobs",
+                f"{reruns} re-runs this hour (budget {budgets.reruns_per_hour})",
+            )
+        return reasons
+
+    async def _run_phase(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        detection: Detection,
+        phase: str,
+        blocked: Mapping[str, str],
+    ) -> dict[str, dict[str, Any]]:
+        """Run one phase's steps in order, skipping what is recorded as done; outputs by step."""
+        async with context.database.session() as session:
+            done = await store.completed_steps(session, repair.id)
+        playbook = Playbook.model_validate(repair.playbook_source)
+        source_steps = playbook.steps if phase == "steps" else playbook.on_failure
+        config = RepoConfig.model_validate(repair.config)
+        outputs: dict[str, dict[str, Any]] = {}
+        for position, planned in enumerate(_planned_steps(repair.plan[phase])):
+            step_id = planned.id or f"step{planned.index}"
+            finished = done.get((phase, position))
+            if finished is not None:
+                outputs[step_id] = dict(finished.outputs)
+                continue
+            reason = planned.reason if planned.status == "skipped" else blocked.get(planned.uses)
+            if reason is None and repair.plan["dry_run"]:
+                reason = f"dry run: would run with {planned.parameters}"
+            async with context.database.session() as session:
+                await store.start_step(session, repair.id, phase, position, planned.uses)
+            if reason is not None:
+                await self._finish(context, repair, phase, position, "skipped", summary=reason)
+                continue
+            step = source_steps[planned.index]
+            templates = template_context(
+                detection,
+                config,
+                repository={
+                    "full_name": repair.repository,
+                    "default_branch": repair.inputs["default_branch"],
+                },
+                event=context.payload if repair.delivery_id == context.delivery_id else {},
+                step_outputs=outputs,
+            )
+            try:
+                if planned.status == "deferred" and not step_condition(step, templates):
+                    await self._finish(
+                        context, repair, phase, position, "skipped", summary="condition is false"
+                    )
+                    continue
+                parameters = render_parameters(step, templates)
+            except PlanError as error:
+                await self._finish(context, repair, phase, position, "failed", error=str(error))
+                raise StepFailedError(str(error)) from error
+            action_context = self._action_context(github, repair, detection, config, context)
+            result = await self._attempt(
+                context, repair, phase, position, planned, action_context, parameters
+            )
+            outputs[step_id] = dict(result.outputs)
+        return outputs
+
+    async def _attempt(
+        self,
+        context: ExecutionContext,
+        repair: Repair,
+        phase: str,
+        position: int,
+        planned: PlannedStep,
+        action_context: ActionContext,
+        parameters: Any,
+    ) -> ActionResult:
+        """One step with its timeout and at most `retries` more tries; failure is recorded."""
+        runner = find_action(planned.uses).executable_runner()
+        last_error: Exception | None = None
+        for attempt in range(planned.retries + 1):
+            if attempt:
+                async with context.database.session() as session:
+                    await store.start_step(session, repair.id, phase, position, planned.uses)
+            try:
+                async with asyncio.timeout(planned.timeout_seconds):
+                    result = await runner(action_context, parameters)
+            except Exception as error:  # recorded on the step, then retried or compensated
+                last_error = error
+                context.log.warning(
+                    "repair step failed",
+                    repair=repair.id,
+                    step=planned.uses,
+                    attempt=attempt + 1,
+                    error=repr(error),
+                )
+                await self._finish(
+                    context, repair, phase, position, "failed", error=redact_secrets(repr(error))
+                )
+                continue
+            await self._finish(
+                context,
+                repair,
+                phase,
+                position,
+                "succeeded",
+                summary=redact_secrets(result.summary),
+                outputs=_jsonable(result.outputs),
+            )
+            return result
+        raise StepFailedError(
+            f"step {planned.id or planned.uses} failed after {planned.retries + 1} tries: "
+            f"{redact_secrets(repr(last_error))}"
+        )
+
+    def _action_context(
+        self,
+        github: InstallationClient,
+        repair: Repair,
+        detection: Detection,
+        config: RepoConfig,
+        context: ExecutionContext,
+    ) -> ActionContext:
+        run_id, run_attempt = repair.inputs.get("run_id"), repair.inputs.get("run_attempt")
+        pulls = repair.inputs.get("pull_requests") or []
+        return ActionContext(
+            repository=repair.repository,
+            default_branch=repair.inputs["default_branch"],
+            github=github,
+            detection=detection,
+            delivery_id=repair.delivery_id,
+            http=self._http,
+            allowed_paths=tuple(repair.plan.get("allowed_paths") or ()),
+            max_changed_lines=config.budgets.max_changed_lines,
+            notification_targets=tuple(config.notifications),
+            run_id=int(run_id) if run_id is not None else None,
+            run_attempt=int(run_attempt) if run_attempt is not None else None,
+            issue_number=repair.issue or (pulls[0] if pulls else None),
+        )
+
+    async def _after_steps(
+        self, context: ExecutionContext, repair: Repair, outputs: Mapping[str, Mapping[str, Any]]
+    ) -> str:
+        async with context.database.session() as session:
+            steps = await store.steps_of(session, repair.id)
+        links: dict[str, Any] = {}
+        for step in steps:
+            if step.phase != "steps" or step.status != "succeeded":
+                continue
+            if step.uses == "open_fix_pull_request" and step.outputs.get("number"):
+                links.update(
+                    pull_request=step.outputs["number"],
+                    fix_branch=step.outputs.get("branch"),
+                    verify_sha=step.outputs.get("head_sha"),
+                    fix_pr_at=step.finished_at,
+                )
+            elif step.uses == "rerun_failed_jobs":
+                links.update(
+                    rerun_run_id=step.outputs.get("run_id") or repair.inputs.get("run_id"),
+                    rerun_attempt=repair.inputs.get("run_attempt") or 1,
+                )
+            elif step.uses == "create_or_update_issue" and step.outputs.get("number"):
+                links["issue"] = step.outputs["number"]
+        if "pull_request" in links or "rerun_run_id" in links:
+            target = RepairState.AWAITING_VERIFICATION
+        elif "issue" in links:
+            target = RepairState.ESCALATED
+        elif any(step.status == "succeeded" for step in steps):
+            target = RepairState.SUGGESTED
+        else:
+            target = RepairState.IGNORED
+            links["reason"] = "; ".join(step.summary or "" for step in steps)
+        await self._move(context, repair, {RepairState.ACTING}, target, **links)
+        return target
+
+    # verify
+
+    async def verify(self, context: ExecutionContext, result: Any) -> StageOutcome:
+        """Resolve the repairs this event's CI result answers; hand `/heal` comments to ChatOps."""
+        event = context.event
+        if isinstance(event, IssueCommentEvent):
+            from self_healing_bot.core.chatops import handle_command
+
+            outcome = await handle_command(self, context, event)
+            return StageOutcome(
+                "ok" if outcome else "skipped", {"chatops": outcome}, ["chatops"] if outcome else []
+            )
+        acted = {
+            repair_id: (await self._load(context, repair_id)).state for repair_id in result or []
+        }
+        if not isinstance(event, WorkflowRunEvent | CheckSuiteEvent) or event.action != "completed":
+            detail = {"repairs": acted, "reason": "not a completed CI result"}
+            return StageOutcome("ok" if acted else "skipped", detail, list(acted.values()))
+        github = context.github
+        if github is None:
+            return StageOutcome("skipped", {"reason": "no GitHub client for this event"}, [])
+        conclusion = (
+            event.workflow_run.conclusion
+            if isinstance(event, WorkflowRunEvent)
+            else event.check_suite.conclusion
+        )
+        resolved = dict(acted)
+        for repair in await self._pending_for_event(context):
+            if conclusion == "success":
+                resolved[repair.id] = await self._verified(context, github, repair)
+            elif conclusion in ("failure", "timed_out", "startup_failure"):
+                resolved[repair.id] = await self._not_fixed(context, github, repair, conclusion)
+        if not resolved:
+            return StageOutcome("skipped", {"reason": "no repair acted on or waiting"}, [])
+        return StageOutcome("ok", {"resolved": resolved}, list(resolved.values()))
+
+    async def _verified(
+        self, context: ExecutionContext, github: InstallationClient, repair: Repair
+    ) -> str:
+        detection = Detection.from_template_value(repair.detection)
+        evidence = _evidence(context)
+        if repair.pull_request is not None:
+            key = f"verified:{repair.signature}:{repair.attempt}"
+            if (
+                await github.find_comment_by_marker(repair.repository, repair.pull_request, key)
+                is None
+            ):
+                await github.create_comment(
+                    repair.repository,
+                    repair.pull_request,
+                    with_marker(f"The fix is verified: {evidence}", key),
+                )
+            if repair.level == AutomationLevel.AUTO.value and repair.verify_sha:
+                await github.merge_pull_request(
+                    repair.repository, repair.pull_request, repair.verify_sha
+                )
+        elif repair.category == "test_failure":
+            key = f"flaky:{repair.signature}"
+            if await github.find_issue_by_marker(repair.repository, key) is None:
+                issue = await github.create_issue(
+                    repair.repository,
+                    f"Flaky test: {redact_secrets(detection.summary or repair.signature)}"[:256],
+                    with_marker(
+                        f"{detection_report(detection)}\n\nFailed, then passed on re-run "
+                        f"({evidence}): the signature is marked flaky.",
+                        key,
+                    ),
+                    ["self-healing-bot", "flaky"],
+                )
+                async with context.database.session() as session:
+                    await store.record_links(session, repair.id, issue=issue.number)
+        await self._move(
+            context,
+            repair,
+            {RepairState.AWAITING_VERIFICATION},
+            RepairState.VERIFIED,
+            evidence,
+            verified_at=utc_now(),
+        )
+        return RepairState.VERIFIED
+
+    async def _not_fixed(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        conclusion: str,
+    ) -> str:
+        """The remedy did not work: undo it (close the PR, delete the branch), run the
+        playbook's compensations, and escalate in an issue."""
+        detection = Detection.from_template_value(repair.detection)
+        config = RepoConfig.model_validate(repair.config)
+        action_context = self._action_context(github, repair, detection, config, context)
+        if repair.fix_branch:
+            await close_fix_pull_request(action_context, repair.fix_branch)
+        await self._run_phase(context, github, repair, detection, "on_failure", {})
+        async with context.database.session() as session:
+            steps = await store.steps_of(session, repair.id)
+        issue = next(
+            (
+                step.outputs.get("number")
+                for step in steps
+                if step.phase == "on_failure"
+                and step.uses == "create_or_update_issue"
+                and step.outputs.get("number")
+            ),
+            None,
+        )
+        if issue is None:
+            key = repair.signature
+            existing = await github.find_issue_by_marker(repair.repository, key)
+            if existing is None:
+                existing = await github.create_issue(
+                    repair.repository,
+                    f"Repair failed: {redact_secrets(detection.summary or repair.signature)}"[:256],
+                    with_marker(
+                        f"{detection_report(detection)}\n\nPlaybook `{repair.playbook}` did not "
+                        f"fix it ({_evidence(context)}).",
+                        key,
+                    ),
+                    ["self-healing-bot", "escalated"],
+                )
+            issue = existing.number
+        target = RepairState.ROLLED_BACK if repair.pull_request else RepairState.ESCALATED
+        await self._move(
+            context,
+            repair,
+            {RepairState.AWAITING_VERIFICATION},
+            target,
+            f"CI concluded {conclusion}",
+            issue=issue,
+        )
+        return target
+
+    # notify
+
+    async def notify(self, context: ExecutionContext, verification: Any) -> StageOutcome:
+        states = [str(state) for state in verification or []]
+        end_state = states[-1] if states else "remediated"
+        return StageOutcome("ok", {"end_state": end_state, "states": states})
+
+    # shared
+
+    async def _load(self, context: ExecutionContext, repair_id: int) -> Repair:
+        async with context.database.session() as session:
+            return await store.get_repair(session, repair_id)
+
+    async def _move(
+        self,
+        context: ExecutionContext,
+        repair: Repair,
+        expected: set[RepairState],
+        to: RepairState,
+        reason: str | None = None,
+        **links: Any,
+    ) -> bool:
+        values = dict(links)
+        if reason is not None:
+            values["reason"] = redact_secrets(reason)
+        async with context.database.session() as session:
+            moved = await store.transition(session, repair.id, expected, to, **values)
+        if moved:
+            repair.state = to.value
+            for name, value in values.items():
+                setattr(repair, name, value)
+            context.log.info("repair moved", repair=repair.id, state=to.value, reason=reason)
+        return moved
+
+    async def _finish(
+        self,
+        context: ExecutionContext,
+        repair: Repair,
+        phase: str,
+        position: int,
+        status: str,
+        **fields: Any,
+    ) -> None:
+        async with context.database.session() as session:
+            await store.finish_step(session, repair.id, phase, position, status, **fields)
+
+
+def from_fork_inputs(repair: Repair) -> bool:
+    return bool(repair.plan) and any(
+        step["reason"].startswith("write actions are never taken for events from forks")
+        for step in repair.plan["steps"]
+    )
+
+
+def _head_sha(context: ExecutionContext) -> str | None:
+    event = context.event
+    if isinstance(event, WorkflowRunEvent):
+        return event.workflow_run.head_sha
+    if isinstance(event, CheckSuiteEvent):
+        return event.check_suite.head_sha
+    return None
+
+
+def _evidence(context: ExecutionContext) -> str:
+    event = context.event
+    if isinstance(event, WorkflowRunEvent):
+        run = event.workflow_run
+        where = f" ({run.html_url})" if run.html_url else ""
+        return (
+            f"workflow run {run.id} attempt {run.run_attempt or 1} on {run.head_sha[:7]} "
+            f"concluded {run.conclusion}{where}"
+        )
+    if isinstance(event, CheckSuiteEvent):
+        suite = event.check_suite
+        return f"check suite {suite.id} on {suite.head_sha[:7]} concluded {suite.conclusion}"
+    return "no CI evidence"
+
+
+def _jsonable(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: value if isinstance(value, str | int | float | bool | None) else str(value)
+        for key, value in outputs.items()
+    }
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
