@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     throttle_per_repository_per_minute: int = Field(default=120, ge=1)
     redis_heartbeat_timeout_ms: int = Field(default=60_000, ge=1000)
     redis_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
+    # Signs the dashboard's session cookies; set it when several processes serve the dashboard
+    # (empty: a random secret per process, so sessions end when it restarts).
+    session_secret: str = ""
     # Extra modules imported at start-up so they can register detectors (comma-separated).
     plugins: str = ""
 

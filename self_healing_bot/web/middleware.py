@@ -33,10 +33,13 @@ class RequestContextMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                # A route that sets a security header itself (a dashboard page policy) keeps it.
+                own = {name.lower() for name, _ in headers}
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *headers,
                     (b"x-request-id", request_id),
-                    *SECURITY_HEADERS,
+                    *(header for header in SECURITY_HEADERS if header[0] not in own),
                 ]
             await send(message)
 
