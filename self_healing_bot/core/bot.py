@@ -23,10 +23,16 @@ import structlog
 from self_healing_bot import metrics
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import Event, parse_event
-from self_healing_bot.detectors.registry import Detection, Detector, detectors_for
+from self_healing_bot.detectors.registry import (
+    Detection,
+    DetectionSkipped,
+    Detector,
+    detectors_for,
+)
 from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import Claim
+from self_healing_bot.storage.detections import record_detections
 from self_healing_bot.storage.models import utc_now
 
 StageStatus = Literal["ok", "skipped", "failed", "deferred"]
@@ -214,20 +220,37 @@ async def detect(context: ExecutionContext, detectors: list[Detector]) -> StageO
     )
     detections: list[Detection] = []
     errors: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     for detector, result in zip(detectors, results, strict=True):
-        if isinstance(result, BaseException):
+        if isinstance(result, DetectionSkipped):
+            context.log.info("detector skipped", detector=detector.id, reason=str(result))
+            skipped[detector.id] = str(result)
+        elif isinstance(result, BaseException):
             if not isinstance(result, Exception):
                 raise result
             context.log.error("detector failed", detector=detector.id, exc_info=result)
             errors[detector.id] = repr(result)
         else:
             detections.extend(result)
+    new: list[Detection] = []
+    if detections and context.repository is not None:
+        async with context.database.session() as session:
+            new = await record_detections(
+                session, context.delivery_id, context.repository, detections
+            )
     detail: dict[str, Any] = {
         "detections": [
-            {"detector": d.detector_id, "category": d.category, "signature": d.signature}
+            {
+                "detector": d.detector_id,
+                "category": d.category,
+                "signature": d.signature,
+                "new": d in new,
+            }
             for d in detections
         ]
     }
+    if skipped:
+        detail["skipped"] = skipped
     if errors:
         detail["errors"] = errors
     return StageOutcome("failed" if errors else "ok", detail, detections)

@@ -80,6 +80,11 @@ class Detection:
         return cls(**value)
 
 
+class DetectionSkipped(Exception):
+    """Raised by `detect` when the event is deliberately not examined; the message says why
+    and is recorded on the detect stage (e.g. the commit is no longer its branch's head)."""
+
+
 class Detector(Protocol):
     id: str
 
