@@ -101,14 +101,11 @@ def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool
             return run.id == repair.rerun_run_id and (run.run_attempt or 1) > (
                 repair.rerun_attempt or 1
             )
-        head_sha, head_branch = run.head_sha, run.head_branch
+        head_sha = run.head_sha
     else:
-        head_sha, head_branch = event.check_suite.head_sha, event.check_suite.head_branch
-    if repair.pull_request is None:
-        return False
-    return head_sha == repair.verify_sha or (
-        head_branch is not None and head_branch == repair.fix_branch
-    )
+        head_sha = event.check_suite.head_sha
+    # The fix commit itself: creating the branch is a push too, and its run tests the old commit.
+    return repair.pull_request is not None and head_sha == repair.verify_sha
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
