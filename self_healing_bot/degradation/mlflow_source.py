@@ -75,6 +75,18 @@ class MlflowSource:
         )
         return _model_version(answer["model_version"])
 
+    async def aliases(self, model_name: str) -> dict[str, str]:
+        """The model's aliases and the versions they point to (empty when none is set).
+
+        Ask this before `model_version`: MLflow answers an unset alias with a 400, which by
+        status alone cannot be told from a malformed request.
+        """
+        answer = await self._call("GET", "/registered-models/get", params={"name": model_name})
+        return {
+            item["alias"]: str(item["version"])
+            for item in answer["registered_model"].get("aliases", [])
+        }
+
     async def model_versions(self, model_name: str) -> list[ModelVersion]:
         """All versions of a registered model, oldest first."""
         answer = await self._call(

@@ -1,0 +1,251 @@
+"""The model-degradation detector: is the model's latest metrics file worse than its baseline?
+
+It runs on a push to the default branch that changes a configured metrics file (`paths.metrics`,
+JSON or YAML, DVC's nested style included), and on a `repository_dispatch` naming a model
+(`client_payload: {"model": ..., "metrics": optional path, "ref": optional branch}`).
+
+The baseline is the serving model version's metrics when the config names an MLflow tracking
+URI and a model (`model.alias`, default `champion`), else the metric's history on the default
+branch, which this detector keeps (`metric_history`, one row per metric and commit). The trend
+test always runs over that history, so a slow slide is caught as well as a cliff. Thresholds
+(`detectors.model_degradation.thresholds`) apply to every metric:
+
+    detectors:
+      model_degradation: {thresholds: {relative_threshold: 0.05, absolute_threshold: 0.02}}
+
+A metric is lower-is-better when its name says so (loss, error, rmse, ...), else higher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from self_healing_bot.core.context import ExecutionContext
+from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
+from self_healing_bot.degradation.assessment import (
+    Degradation,
+    MetricPoint,
+    assess_metrics,
+)
+from self_healing_bot.degradation.assessment import (
+    Severity as DegradationSeverity,
+)
+from self_healing_bot.degradation.metrics_files import parse_metrics
+from self_healing_bot.degradation.mlflow_source import MlflowSource
+from self_healing_bot.degradation.policy import Direction, MetricPolicy
+from self_healing_bot.detectors.registry import Detection, DetectionSkipped, Severity, register
+from self_healing_bot.detectors.repository_files import (
+    FileReader,
+    changed_paths,
+    default_branch_push,
+    dispatch_branch,
+    read_file,
+    repository_config,
+)
+from self_healing_bot.repo_config.model import RepoConfig
+from self_healing_bot.storage.metric_history import metric_history, record_metrics
+
+DETECTOR_ID = "model_degradation"
+THRESHOLD_KEYS = ("relative_threshold", "absolute_threshold", "window")
+HISTORY_POINTS = 100  # rolling window kept for the baseline and the trend test
+MLFLOW_TIMEOUT_SECONDS = 30.0
+# Name parts (split on anything not a letter or digit) that mean lower is better.
+_LOWER_IS_BETTER = frozenset(
+    {"loss", "error", "err", "rmse", "mse", "mae", "mape", "perplexity", "latency", "wer", "cer"}
+)
+_SEVERITY = {
+    DegradationSeverity.MINOR: Severity.MEDIUM,
+    DegradationSeverity.MAJOR: Severity.HIGH,
+    DegradationSeverity.CRITICAL: Severity.CRITICAL,
+}
+
+
+class MetricsConfigError(ValueError):
+    """The config or dispatch payload does not say which metrics to judge, or how."""
+
+
+def direction_of(metric: str) -> Direction:
+    """Lower is better for losses and errors (by name), higher for everything else.
+
+    >>> direction_of("eval.val_loss"), direction_of("accuracy")
+    (<Direction.LOWER_IS_BETTER: 'lower'>, <Direction.HIGHER_IS_BETTER: 'higher'>)
+    """
+    parts = re.split(r"[^a-z0-9]+", metric.rsplit(".", 1)[-1].lower())
+    lower = any(part in _LOWER_IS_BETTER or part.endswith("loss") for part in parts)
+    return Direction.LOWER_IS_BETTER if lower else Direction.HIGHER_IS_BETTER
+
+
+def metric_policies(metrics: Iterable[str], config: RepoConfig) -> dict[str, MetricPolicy]:
+    """One policy per metric from `detectors.model_degradation.thresholds`; unknown keys fail."""
+    detector = config.detectors.get(DETECTOR_ID)
+    thresholds = detector.thresholds if detector else {}
+    unknown = sorted(set(thresholds) - set(THRESHOLD_KEYS))
+    if unknown:
+        raise MetricsConfigError(
+            f"detectors.{DETECTOR_ID}.thresholds has unknown keys {unknown}; "
+            f"known: {list(THRESHOLD_KEYS)}"
+        )
+    defaults = MetricPolicy()
+    return {
+        metric: MetricPolicy(
+            direction=direction_of(metric),
+            absolute_threshold=thresholds.get("absolute_threshold", defaults.absolute_threshold),
+            relative_threshold=thresholds.get("relative_threshold", defaults.relative_threshold),
+            window=int(thresholds.get("window", defaults.window)),
+        )
+        for metric in metrics
+    }
+
+
+def degradation_signature(repository: str, model: str | None, metric: str) -> str:
+    """`model_degradation:8 hex` over repository, model and metric."""
+    digest = hashlib.sha256("\n".join([repository.lower(), model or "", metric]).encode())
+    return f"{DETECTOR_ID}:{digest.hexdigest()[:8]}"
+
+
+def degradation_detection(
+    repository: str,
+    model: str | None,
+    degradation: Degradation,
+    baseline_source: str,
+    commit: str,
+    branch: str | None,
+    metrics_paths: list[str],
+) -> Detection:
+    """The detection for one degraded metric.
+
+    `params.severity` is the degradation's own scale (minor, major, critical); the detection's
+    severity maps it to the playbooks' scale (medium, high, critical).
+    """
+    return Detection(
+        detector_id=DETECTOR_ID,
+        category="model_degradation",
+        signature=degradation_signature(repository, model, degradation.metric),
+        summary=(
+            f"{degradation.metric} fell from {degradation.baseline:.4g} to "
+            f"{degradation.current:.4g}" + (f" ({model})" if model else "")
+        ),
+        severity=_SEVERITY[degradation.severity],
+        params={
+            **degradation.to_dict(),
+            "model": model,
+            "baseline_source": baseline_source,
+            "previous_version": degradation.rollback_version,
+            "commit": commit,
+        },
+        evidence=[{"text": reason} for reason in degradation.reasons],
+        branch=branch,
+        head_sha=commit,
+        changed_paths=metrics_paths,
+    )
+
+
+async def serving_baseline(
+    tracking_uri: str, model: str, alias: str
+) -> dict[str, MetricPoint] | None:
+    """The serving version's metrics from MLflow, or None when no version carries the alias yet."""
+    async with httpx.AsyncClient(base_url=tracking_uri, timeout=MLFLOW_TIMEOUT_SECONDS) as http:
+        source = MlflowSource(http)
+        if alias not in await source.aliases(model):
+            return None
+        _, metrics = await source.serving_metrics(model, alias)
+    return metrics
+
+
+async def assess_commit(
+    context: ExecutionContext,
+    client: FileReader,
+    config: RepoConfig,
+    model: str | None,
+    paths: list[str],
+    commit: str,
+    branch: str,
+    record: bool,
+) -> list[Detection]:
+    """Judge the metrics files at `commit`; with `record`, add them to the history after."""
+    repository = context.repository or ""
+    current: dict[str, float] = {}
+    for path in paths:
+        current.update(parse_metrics(path, await read_file(client, repository, path, commit)))
+    policies = metric_policies(current, config)
+    async with context.database.session() as session:
+        history = await metric_history(
+            session, repository, current, HISTORY_POINTS, exclude_commit=commit
+        )
+    serving: Mapping[str, MetricPoint] | None = None
+    if config.model.tracking_uri and model:
+        serving = await serving_baseline(config.model.tracking_uri, model, config.model.alias)
+        if serving is None:
+            context.log.info(
+                "no serving version yet; judging against the history",
+                model=model,
+                alias=config.model.alias,
+            )
+    baseline_source = f"mlflow:{model}@{config.model.alias}" if serving else "history"
+    degradations = assess_metrics(history, current, policies, serving)
+    if record:
+        async with context.database.session() as session:
+            await record_metrics(session, repository, commit, current)
+    context.log.info(
+        "metrics assessed",
+        commit=commit,
+        metrics=len(current),
+        degraded=[degradation.metric for degradation in degradations],
+        baseline=baseline_source,
+    )
+    return [
+        degradation_detection(
+            repository, model, degradation, baseline_source, commit, branch, paths
+        )
+        for degradation in degradations
+    ]
+
+
+class ModelDegradationDetector:
+    """Registered as `model_degradation`; see the module docstring for when it runs."""
+
+    id = DETECTOR_ID
+
+    def applies_to(self, event: Event) -> bool:
+        if isinstance(event, RepositoryDispatchEvent):
+            return bool(event.client_payload and "model" in event.client_payload)
+        return default_branch_push(event)
+
+    async def detect(self, context: ExecutionContext) -> list[Detection]:
+        client, repository, event = context.github, context.repository, context.event
+        if client is None or repository is None:
+            raise MetricsConfigError("no repository or GitHub client: cannot read metrics files")
+        config = await repository_config(context, client)
+        if not config.detector_enabled(DETECTOR_ID):
+            raise DetectionSkipped(f"{DETECTOR_ID} is disabled in the repository's config")
+        if isinstance(event, PushEvent):
+            paths = await changed_paths(
+                client, repository, config.paths.metrics, event.before, event.after
+            )
+            if not paths:
+                return []
+            branch = event.ref.removeprefix("refs/heads/")
+            return await assess_commit(
+                context, client, config, config.model.name, paths, event.after, branch, True
+            )
+        assert isinstance(event, RepositoryDispatchEvent)
+        payload: dict[str, Any] = event.client_payload or {}
+        paths = [payload["metrics"]] if payload.get("metrics") else list(config.paths.metrics)
+        if not paths:
+            raise MetricsConfigError(
+                f"{repository}: the dispatch names no metrics file and paths.metrics is empty"
+            )
+        branch = dispatch_branch(event)
+        commit = await client.get_branch_sha(repository, branch)
+        default = event.repository.default_branch if event.repository else None
+        return await assess_commit(
+            context, client, config, str(payload["model"]), paths, commit, branch, branch == default
+        )
+
+
+register(ModelDegradationDetector())
