@@ -60,3 +60,30 @@ async def test_cuda_oom_gets_a_pull_request_halving_the_batch_that_ci_verifies(
     (repair,) = stack.repairs()
     assert repair["category"] == "gpu_oom" and repair["pull_request"] == pull.number
     assert repair["fix_pr_at"] is not None and repair["verified_at"] is not None
+
+
+async def test_a_fix_whose_ci_still_fails_is_closed_and_escalated(stack: Stack) -> None:
+    _seed(
+        stack,
+        {
+            ".github/self-healing-bot.yml": CONFIG,
+            "params.yaml": b"batch_size: 64\ngradient_accumulation_steps: 1\n",
+        },
+        [{"when": {"file": "params.yaml", "key": "batch_size", "greater_than": 8}, "log": OOM_LOG}],
+    )
+    stack.sandbox.commit_files(REPO, "main", {"train.py": b"print('v2')\n"}, "Train longer")
+
+    await stack.wait_for(
+        lambda: any(repair["state"] == "rolled_back" for repair in stack.repairs()),
+        "the failed fix to be rolled back",
+    )
+    repository = stack.sandbox.repository(REPO)
+    (pull,) = repository.pulls.values()
+    assert repository.issues[pull.number].state == "closed"
+    assert not any(ref.startswith("refs/heads/self-healing-bot/") for ref in repository.refs)
+    escalations = [
+        issue
+        for issue in repository.issues.values()
+        if issue.number != pull.number and "escalated" in issue.labels
+    ]
+    assert len(escalations) == 1
