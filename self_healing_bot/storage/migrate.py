@@ -1,6 +1,6 @@
 """Alembic, driven from code: `self-healing-bot migrate`, embedded start-up and the tests.
 
-    upgrade("sqlite+aiosqlite:///./shbot.db")   # to head
+    upgrade("sqlite+aiosqlite:///./shbot.db")   # to every head (migrations branch from 0001)
     downgrade(url, "base")                      # to empty
 
 Both are synchronous (Alembic runs its own event loop for the async drivers); from async code
@@ -24,7 +24,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
