@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import CheckRunEvent, Event, WorkflowJobEvent, WorkflowRunEvent
 from self_healing_bot.detectors.registry import Detection, DetectionSkipped, register
@@ -74,12 +76,12 @@ class CompletedCheck:
     check_output: str = ""
 
 
-def _field(payload: dict[str, Any], section: str, key: str) -> Any:
-    value = payload.get(section)
-    return value.get(key) if isinstance(value, dict) else None
+def _extra(model: BaseModel, key: str) -> Any:
+    """A payload field the event model keeps without declaring it."""
+    return (model.model_extra or {}).get(key)
 
 
-def completed_check(event: Event, payload: dict[str, Any]) -> CompletedCheck | None:
+def completed_check(event: Event) -> CompletedCheck | None:
     """The completed run, job or check this event reports; None for anything else."""
     if event.action != "completed":
         return None
@@ -97,8 +99,8 @@ def completed_check(event: Event, payload: dict[str, Any]) -> CompletedCheck | N
         )
     if isinstance(event, WorkflowJobEvent):
         job = event.workflow_job
-        attempt = _field(payload, "workflow_job", "run_attempt")
-        branch = _field(payload, "workflow_job", "head_branch")
+        attempt = _extra(job, "run_attempt")
+        branch = _extra(job, "head_branch")
         return CompletedCheck(
             "workflow_job",
             job.conclusion or "",
@@ -111,9 +113,9 @@ def completed_check(event: Event, payload: dict[str, Any]) -> CompletedCheck | N
         )
     if isinstance(event, CheckRunEvent):
         check = event.check_run
-        suite = _field(payload, "check_run", "check_suite")
+        suite = _extra(check, "check_suite")
         branch = suite.get("head_branch") if isinstance(suite, dict) else None
-        output = _field(payload, "check_run", "output")
+        output = _extra(check, "output")
         parts = (
             [output.get(key) for key in ("title", "summary", "text")]
             if isinstance(output, dict)
@@ -220,11 +222,11 @@ class PipelineFailureDetector:
     def applies_to(self, event: Event) -> bool:
         if not isinstance(event, WorkflowRunEvent | WorkflowJobEvent | CheckRunEvent):
             return False
-        check = completed_check(event, event.model_dump())
+        check = completed_check(event)
         return check is not None and (is_failure(check) or is_passing_rerun(check))
 
     async def detect(self, context: ExecutionContext) -> list[Detection]:
-        check = completed_check(context.event, context.payload)
+        check = completed_check(context.event)
         repository = context.repository
         if check is None or repository is None:
             return []
