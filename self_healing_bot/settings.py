@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     session_secret: str = ""
     # Extra modules imported at start-up so they can register detectors (comma-separated).
     plugins: str = ""
+    # REST API (issue 7): requests per API key in a moving window (`limits` notation), counted in
+    # Redis at `rate_limit_url`, else at a redis:// `broker_url`, else in memory.
+    api_rate_limit: str = "600/minute"
+    rate_limit_url: str = ""
 
     @property
     def embedded(self) -> bool:

@@ -1,4 +1,4 @@
-"""The web app factory: webhook intake, health, metrics and the deliveries API.
+"""The web app factory: webhook intake, health, metrics and the REST API.
 
     app = create_app(Settings(webhook_secret="s3cret"))   # uvicorn.run(app)
 
@@ -25,7 +25,9 @@ from self_healing_bot.queue.tasks import Runtime
 from self_healing_bot.settings import Settings, load_settings
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.migrate import upgrade
-from self_healing_bot.web import api_deliveries, health, webhooks
+from self_healing_bot.web import api, health, webhooks
+from self_healing_bot.web.api import errors as api_errors
+from self_healing_bot.web.api.rate_limit import RateLimiter
 from self_healing_bot.web.intake import IntakeWriter
 from self_healing_bot.web.middleware import RequestContextMiddleware
 
@@ -93,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(webhooks.router)
     app.include_router(health.router)
-    app.include_router(api_deliveries.router)
+    app.include_router(api.router)
+    api_errors.install(app)
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
     return app
 
 

@@ -1,0 +1,23 @@
+"""The REST API under `/api/v1`: one router per resource, each route declaring its role.
+
+app.include_router(api.router)
+errors.install(app)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from self_healing_bot.web.api import (
+    audit,
+    deliveries,
+    executions,
+    keys,
+    playbooks,
+    repositories,
+)
+from self_healing_bot.web.api.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+for resource in (deliveries, executions, repositories, playbooks, audit, keys):
+    router.include_router(resource.router)

@@ -1,0 +1,94 @@
+"""`/api/v1/executions`: processing runs with their ten stages and timings, and re-running one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from self_healing_bot.storage.database import Database
+from self_healing_bot.storage.models import Execution
+from self_healing_bot.web.api.auth import Caller, Operator, Viewer
+from self_healing_bot.web.api.deliveries import ReplayAccepted, replay_delivery_as
+from self_healing_bot.web.api.errors import ApiError
+from self_healing_bot.web.api.pagination import (
+    MAX_ID,
+    Page,
+    PageParams,
+    page,
+    page_params,
+    paginate,
+)
+from self_healing_bot.web.api.parameters import Text
+
+router = APIRouter(prefix="/executions", tags=["executions"])
+ExecutionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class ExecutionView(BaseModel):
+    id: int
+    delivery_id: str
+    repository: str | None
+    attempt: int
+    started_at: datetime
+    finished_at: datetime | None
+    end_state: str | None
+    stages: dict[str, Any]
+
+
+@router.get("")
+async def list_executions(
+    request: Request,
+    _caller: Annotated[Caller, Depends(Viewer)],
+    params: Annotated[PageParams, Depends(page_params)],
+    repository: Text | None = None,
+    delivery_id: Text | None = None,
+    end_state: Text | None = None,
+) -> Page[ExecutionView]:
+    """The most recent executions, optionally of one repository, delivery or end state."""
+    query = select(Execution)
+    if repository is not None:
+        query = query.where(Execution.repository == repository)
+    if delivery_id is not None:
+        query = query.where(Execution.delivery_id == delivery_id)
+    if end_state is not None:
+        query = query.where(Execution.end_state == end_state)
+    async with request.app.state.database.session() as session:
+        rows = (await session.scalars(paginate(query, Execution.id, params))).all()
+    views = [ExecutionView.model_validate(row, from_attributes=True) for row in rows]
+    return page(request, views[: params.limit], rows, params)
+
+
+async def _execution(request: Request, execution_id: int) -> Execution:
+    database: Database = request.app.state.database
+    async with database.session() as session:
+        row = await session.get(Execution, execution_id)
+    if row is None:
+        raise ApiError(
+            404, "not_found", f"no execution {execution_id}; list them with GET /api/v1/executions"
+        )
+    return row
+
+
+@router.get("/{execution_id}")
+async def get_execution(
+    request: Request, execution_id: ExecutionId, _caller: Annotated[Caller, Depends(Viewer)]
+) -> ExecutionView:
+    """One execution: each stage's status, timing and detail, in pipeline order."""
+    return ExecutionView.model_validate(
+        await _execution(request, execution_id), from_attributes=True
+    )
+
+
+@router.post("/{execution_id}/rerun", status_code=202)
+async def rerun_execution(
+    request: Request, execution_id: ExecutionId, caller: Annotated[Caller, Depends(Operator)]
+) -> ReplayAccepted:
+    """Run the execution's delivery through the pipeline again (a new execution is recorded)."""
+    execution = await _execution(request, execution_id)
+    return await replay_delivery_as(
+        request, caller, execution.delivery_id, execution_id=execution_id
+    )

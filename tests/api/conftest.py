@@ -1,0 +1,121 @@
+"""A running app on a fresh database, holding one key per role, a dead delivery and an execution."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from self_healing_bot.settings import Settings
+from self_healing_bot.storage import deliveries
+from self_healing_bot.storage.api_keys import Role, create_key
+from self_healing_bot.storage.database import Database
+from self_healing_bot.storage.models import (
+    TERMINAL_STATUSES,
+    DeliveryStatus,
+    Execution,
+    WebhookDelivery,
+)
+from tests.webhooks import running_app
+
+
+@dataclass(frozen=True)
+class World:
+    client: httpx.AsyncClient
+    database: Database
+    keys: dict[Role, str]
+    victim_key: str  # a viewer key the tests may revoke
+    victim_key_id: str
+    dead_delivery_id: str
+    execution_id: int
+
+    def as_role(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    def url(self, path: str) -> str:
+        """`path` from the OpenAPI document with its parameters naming the seeded rows."""
+        return path.format(
+            delivery_id=self.dead_delivery_id,
+            execution_id=self.execution_id,
+            key_id=self.victim_key_id,
+        )
+
+
+def api_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        broker_url="",
+        webhook_secret="api-tests",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return api_settings(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+
+
+async def seed(client: httpx.AsyncClient) -> World:
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    async with database.session() as session:
+        keys = {
+            role: (await create_key(session, role=role, name=f"{role}-key")).key for role in Role
+        }
+        victim = await create_key(session, role=Role.VIEWER, name="victim")
+        dead = deliveries.NewDelivery(
+            delivery_id="dead-delivery-1",
+            # A ping: replaying it runs the pipeline to `no_detection` without calling GitHub.
+            event="ping",
+            action=None,
+            repository="octo/ml",
+            installation_id=1,
+            body=b'{"zen": "Keep it logically awesome.", "hook_id": 1}',
+            status=DeliveryStatus.DEAD,
+            last_error="gave up after 5 attempts",
+        )
+        await deliveries.insert_new(session, [dead])
+        execution = Execution(
+            delivery_id=dead.delivery_id,
+            repository="octo/ml",
+            attempt=5,
+            end_state="failed",
+            stages={"validate": {"status": "ok", "seconds": 0.001}},
+        )
+        session.add(execution)
+        await session.flush()
+        execution_id = execution.id
+    return World(
+        client, database, keys, victim.key, victim.info.key_id, dead.delivery_id, execution_id
+    )
+
+
+async def settle(database: Database, within: float = 15.0) -> None:
+    """Wait until no delivery is in flight.
+
+    Shutting the app down while the outbox is handed a replayed delivery can hang on Python
+    3.11 (`asyncio.wait_for` may swallow the cancellation), so tests let replays finish first.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    in_flight = WebhookDelivery.status.not_in([status.value for status in TERMINAL_STATUSES])
+    while True:
+        async with database.session() as session:
+            pending = await session.scalar(select(func.count()).where(in_flight))
+        if not pending:
+            return
+        assert loop.time() < deadline, f"{pending} deliveries still in flight after {within} s"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def world(settings: Settings) -> AsyncIterator[World]:
+    async with running_app(settings) as client:
+        world = await seed(client)
+        yield world
+        await settle(world.database)
