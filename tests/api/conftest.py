@@ -47,18 +47,22 @@ class World:
 
 
 def api_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"broker_url": "", "webhook_secret": "api-tests", **overrides}
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
-        broker_url="",
-        webhook_secret="api-tests",
-        **overrides,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return api_settings(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+def settings_path(tmp_path: Path) -> Path:
+    return tmp_path / "api.db"
+
+
+@pytest.fixture
+def settings(settings_path: Path) -> Settings:
+    return api_settings(f"sqlite+aiosqlite:///{settings_path}")
 
 
 async def seed(client: httpx.AsyncClient) -> World:

@@ -1,0 +1,50 @@
+"""Every write leaves an audit entry naming the key, the action, the subject and the client."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from self_healing_bot.storage.api_keys import Role
+from self_healing_bot.storage.models import AuditEvent
+from tests.api.conftest import World
+from tests.api.operations import OPERATIONS
+
+WRITES = sorted(key for key, operation in OPERATIONS.items() if operation.audit_action)
+
+
+def test_every_mutating_method_is_declared_as_a_write_or_a_pure_check() -> None:
+    pure_checks = {("POST", "/api/v1/playbooks/validate")}
+    mutating = {key for key in OPERATIONS if key[0] != "GET"}
+    assert mutating - pure_checks == set(WRITES)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [pytest.param(*key, id=" ".join(key)) for key in WRITES]
+)
+async def test_a_successful_write_is_audited(world: World, method: str, path: str) -> None:
+    operation = OPERATIONS[(method, path)]
+    response = await world.client.request(
+        method, world.url(path), json=operation.body, headers=world.as_role(operation.role)
+    )
+    assert response.status_code == operation.ok_status, response.text
+    async with world.database.session() as session:
+        events = (await session.scalars(select(AuditEvent))).all()
+    assert len(events) == 1
+    event = events[0]
+    key_id = world.keys[operation.role].split("_")[1]
+    assert event.action == operation.audit_action
+    assert event.actor == f"{operation.role}-key (key {key_id})"
+    assert event.detail["actor_key_id"] == key_id
+    assert event.detail["client"] == "127.0.0.1"
+    subjects = {"replay": world.dead_delivery_id, "key.revoke": world.victim_key_id}
+    assert event.subject == subjects.get(event.action, response.json().get("key_id"))
+
+
+async def test_a_refused_write_leaves_no_audit_entry(world: World) -> None:
+    path = world.url("/api/v1/deliveries/{delivery_id}/replay").replace("dead-", "unknown-")
+    response = await world.client.post(path, headers=world.as_role(Role.OPERATOR))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    async with world.database.session() as session:
+        assert (await session.scalars(select(AuditEvent))).all() == []
