@@ -4,6 +4,9 @@ Rules are data, not code: an id, one regular expression, a category, a priority 
 optional parameter extractors. Named groups in `pattern` (or in `extractors`) become
 diagnosis parameters. A repository adds its own rules with `rules_from_config`.
 
+A failure rule normally ignores warning lines; `on_warning_lines` makes it count there
+too, for tools that report a real failure at warning level (pip's last network retry).
+
 Two kinds of rule carry no category: `step` marks an Actions step boundary, and
 `context` lines (traceback frames, installed versions, config values) only feed the
 parameters of whichever failure wins.
@@ -66,6 +69,7 @@ class Rule:
     extractors: tuple[str, ...] = ()
     ignore_case: bool = False
     kind: RuleKind = "failure"
+    on_warning_lines: bool = False
 
 
 def _any(*alternatives: str) -> str:
@@ -88,7 +92,8 @@ def _context(rule_id: str, pattern: str, *extractors: str, ignore_case: bool = F
     return Rule(rule_id, pattern, None, 0, 0.0, extractors, ignore_case, kind="context")
 
 
-_BYTES = r"(?P<amount>\d+(?:\.\d+)?) ?(?P<unit>[KMGT]i?B|bytes)"
+# numpy prints sizes with "%.3g", so "201. GiB" (trailing dot) is a real format.
+_BYTES = r"(?P<amount>\d+(?:\.\d*)?) ?(?P<unit>[KMGT]i?B|bytes)"
 _PIP_REQ = r"(?P<package>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?P<spec>[<>=!~][^ ,;)'\"]*(?:,[<>=!~][^ ,;)'\"]*)*)?"  # noqa: E501
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -220,12 +225,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"No space left on device",
             r"Disk quota exceeded",
             r"ENOSPC",
-            r"not enough free space",
-            r"You are running out of disk space",
+            r"not enough (?:free )?(?:disk )?space",
+            r"running out of disk space",
         ),
         "disk_full",
         94,
         0.95,
+        ignore_case=True,
     ),
     # --- package managers ---
     _r(
@@ -348,6 +354,18 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "missing_dependency",
         76,
         0.9,
+    ),
+    _r(
+        # Libraries that guard optional imports say so in their own words.
+        "import-requires-install",
+        r"ImportError: .*(?:Missing optional dependency|requires the \S+ library but it was not found|requires `?[A-Za-z]|is not installed|pip install )",  # noqa: E501
+        "missing_dependency",
+        76,
+        0.85,
+        r"requires `?(?P<package>[A-Za-z][\w.-]*)(?P<spec>[<>=!~][^`: ]*)?`?",
+        r"Missing optional dependency '(?P<package>[\w.-]+)'",
+        r"(?P<package>[A-Za-z][\w.-]*) is not installed",
+        r"pip install (?:-U )?`?(?P<package>[A-Za-z][\w.-]*)",
     ),
     _r(
         "command-not-found",
@@ -645,6 +663,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"getaddrinfo failed",
             r"Max retries exceeded with url",
             r"NewConnectionError",
+            r"Failed to establish a new connection",
+            r"[Cc]ould(?:n't| not) connect to",
             r"ECONNRESET",
             r"ETIMEDOUT",
             r"EAI_AGAIN",
@@ -661,6 +681,17 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         72,
         0.85,
         r"(?:url: |host=')(?P<url>[^\s')]+)",
+    ),
+    Rule(
+        # pip logs each retry as a WARNING; the last one (total=0) means the index was
+        # unreachable, so a following "from versions: none" is a network failure.
+        "pip-retries-exhausted",
+        r"Retrying \(Retry\(total=0,",
+        "network_transient",
+        85,
+        0.85,
+        (r"connection broken by '(?P<error>\w+)", r"\)\)?\"?\)?'?: (?P<url>/\S+)"),
+        on_warning_lines=True,
     ),
     _r(
         "http-5xx",

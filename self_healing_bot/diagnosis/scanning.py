@@ -24,6 +24,10 @@ _WARNING_LINE = re.compile(
     r"|^\s*warnings\.warn\("
     r"|\b[A-Z]\w*Warning\b"
 )
+# A test's assertion (its source line, pytest's "E" explanation or the summary line).
+_ASSERTION_LINE = re.compile(
+    r"^(?:>\s+)?assert\b|^E\s+(?:>\s+)?assert\b|AssertionError\b|^FAILED \S+::\S+ - "
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Hit:
     source: str | None
     groups: dict[str, str]
     warning: bool
+    assertion: bool = False
 
 
 @dataclass
@@ -108,6 +113,7 @@ def scan_sources(
                 warning = log_line.annotation == "warning" or bool(
                     _WARNING_LINE.search(log_line.text)
                 )
+                assertion = bool(_ASSERTION_LINE.search(log_line.text))
                 for rule_index in sorted(rule_indexes):
                     rule = rules[rule_index]
                     if rule.kind == "step":
@@ -123,6 +129,7 @@ def scan_sources(
                         source.name,
                         _extract(rule, compiled[rule_index], log_line.text),
                         warning,
+                        assertion,
                     )
                     per_rule[rule_index].add(hit)
     for rule_hits in per_rule:

@@ -2,7 +2,10 @@
 
 The root cause is the highest-priority failure hit, the earliest among equals: a
 consequence (NCCL aborting after a CUDA OOM, tests failing after an install failed)
-has a lower priority than its cause, and warnings never count.
+has a lower priority than its cause, and warnings never count (unless the rule says
+a tool reports real failures as warnings). A test's assertion message may quote a
+timeout, an HTTP status or a network error it expected: there those words describe the
+test, so their categories do not count on assertion lines.
 """
 
 from __future__ import annotations
@@ -71,8 +74,14 @@ _WORKSPACE = re.compile(r"^(?:/home/runner/work/[^/]+/[^/]+/|/__w/[^/]+/[^/]+/|/
 _INSTALLED = re.compile(r"([A-Za-z0-9_.]+(?:-[A-Za-z][A-Za-z0-9_.]*)*)-(\d[^\s]*)")
 
 
+# Outcomes a test commonly asserts about, and so quotes in its assertion message.
+_QUOTED_BY_TESTS = frozenset({"network_transient", "timeout", "auth_error"})
+
+
 def _is_failure(hit: Hit) -> bool:
-    return hit.rule.kind == "failure" and not hit.warning
+    if hit.rule.kind != "failure" or (hit.warning and not hit.rule.on_warning_lines):
+        return False
+    return not (hit.assertion and hit.rule.category in _QUOTED_BY_TESTS)
 
 
 def _requested_bytes(groups: dict[str, str]) -> int | None:

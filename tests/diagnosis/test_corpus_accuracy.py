@@ -1,6 +1,8 @@
-"""Top-1 accuracy of the diagnosis on the labelled corpus, per split, with the confusion matrix.
+"""Top-1 accuracy of the diagnosis on the labelled corpora, per split, with the confusion matrix.
 
-Rules are tuned on the training split only; the validation split shows how well they generalise.
+Two corpora: `tests/corpus/logs` is generated from scenario templates (train/validation), and
+`tests/corpus/real` holds hand-curated excerpts of real public failure logs (tune/holdout).
+Rules are tuned on `train` and `tune` only; `validation` and `holdout` show how they generalise.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from self_healing_bot.diagnosis import CATEGORIES, diagnose_file
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 LABELS: dict[str, dict[str, object]] = json.loads((CORPUS / "labels.json").read_text())
+REAL = CORPUS / "real"
+REAL_LABELS: dict[str, dict[str, object]] = json.loads((REAL / "labels.json").read_text())
+REAL_SOURCES: dict[str, str] = json.loads((REAL / "sources.json").read_text())
 MIN_ACCURACY = 0.90
+# The holdout half is measured, never tuned on; its floor sits below what was measured
+# (see the closing note of issue 4) so that one new real format does not fail the build,
+# while a regression of several categories does.
+MIN_HOLDOUT_ACCURACY = 0.80
 # Parameters compared exactly; the rest of each label is informational.
 CHECKED_PARAMS = ("package", "module", "path", "requested_bytes", "step", "test_ids", "file")
 
@@ -42,21 +51,32 @@ def _report(split: str, pairs: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("split", ["train", "validation"])
-def test_top1_accuracy_per_split(split: str) -> None:
-    names = sorted(name for name, label in LABELS.items() if label["split"] == split)
+@pytest.mark.parametrize(
+    ("directory", "labels", "split", "minimum"),
+    [
+        (CORPUS / "logs", LABELS, "train", MIN_ACCURACY),
+        (CORPUS / "logs", LABELS, "validation", MIN_ACCURACY),
+        (REAL, REAL_LABELS, "tune", MIN_ACCURACY),
+        (REAL, REAL_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
+    ],
+    ids=["generated-train", "generated-validation", "real-tune", "real-holdout"],
+)
+def test_top1_accuracy_per_split(
+    directory: Path, labels: dict[str, dict[str, object]], split: str, minimum: float
+) -> None:
+    names = sorted(name for name, label in labels.items() if label["split"] == split)
     pairs = []
     misses = []
     for name in names:
-        diagnosis = diagnose_file(CORPUS / "logs" / name)
-        expected = str(LABELS[name]["category"])
+        diagnosis = diagnose_file(directory / name)
+        expected = str(labels[name]["category"])
         pairs.append((expected, diagnosis.category))
         if expected != diagnosis.category:
             misses.append(f"{name}: expected {expected}, got {diagnosis.category}")
-    print(_report(split, pairs))
+    print(_report(f"{directory.name}/{split}", pairs))
     print("\n".join(misses))
     accuracy = sum(e == p for e, p in pairs) / len(pairs)
-    assert accuracy >= MIN_ACCURACY, f"{split} top-1 accuracy {accuracy:.1%}\n" + "\n".join(misses)
+    assert accuracy >= minimum, f"{split} top-1 accuracy {accuracy:.1%}\n" + "\n".join(misses)
 
 
 def test_corpus_covers_every_category_six_times_and_half_are_actions_logs() -> None:
@@ -67,12 +87,30 @@ def test_corpus_covers_every_category_six_times_and_half_are_actions_logs() -> N
     assert len(actions) >= len(LABELS) / 2
 
 
-def test_key_parameters_match_labels_on_training_split() -> None:
+def test_real_corpus_covers_every_category_three_times_with_sources_and_a_third_actions() -> None:
+    counts = Counter(str(label["category"]) for label in REAL_LABELS.values())
+    assert len(REAL_LABELS) >= 60
+    assert {c: counts[c] for c in CATEGORIES if c != "unknown" and counts[c] < 3} == {}
+    assert set(REAL_SOURCES) == set(REAL_LABELS) == {p.name for p in REAL.glob("*.log")}
+    splits = Counter(str(label["split"]) for label in REAL_LABELS.values())
+    assert splits["tune"] == splits["holdout"] == len(REAL_LABELS) / 2
+    actions = [n for n in REAL_LABELS if "##[group]Run " in (REAL / n).read_text()]
+    assert len(actions) >= len(REAL_LABELS) / 3
+
+
+@pytest.mark.parametrize(
+    ("directory", "labels", "split"),
+    [(CORPUS / "logs", LABELS, "train"), (REAL, REAL_LABELS, "tune")],
+    ids=["generated-train", "real-tune"],
+)
+def test_key_parameters_match_labels_on_tuning_splits(
+    directory: Path, labels: dict[str, dict[str, object]], split: str
+) -> None:
     wrong = []
-    for name, label in sorted(LABELS.items()):
-        if label["split"] != "train":
+    for name, label in sorted(labels.items()):
+        if label["split"] != split:
             continue
-        diagnosis = diagnose_file(CORPUS / "logs" / name)
+        diagnosis = diagnose_file(directory / name)
         if diagnosis.category != label["category"]:
             continue
         expected_params = label["params"]

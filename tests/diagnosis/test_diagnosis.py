@@ -178,3 +178,62 @@ def test_re2_fallback_agrees_with_hyperscan_on_the_training_corpus() -> None:
             scan = scan_sources(sources, rules, compile_matcher(rules, backend))
             results.append(select_root_cause(scan).as_json())
         assert results[0] == results[1], name
+
+
+@pytest.mark.parametrize(
+    ("lines", "category", "params"),
+    [
+        (
+            ["ERROR: failed to solve: write /var/lib/x/libtorch.so: no space left on device"],
+            "disk_full",
+            {},
+        ),
+        (
+            [
+                "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, "
+                "status=None)) after connection broken by "
+                "'ReadTimeoutError(\"...\")': /simple/torch/",
+                "ERROR: Could not find a version that satisfies the requirement torch (from "
+                "versions: none)",
+                "ERROR: No matching distribution found for torch",
+            ],
+            "network_transient",
+            {"error": "ReadTimeoutError"},
+        ),
+        (
+            [
+                "E       AssertionError: request should not timeout: got 504 Gateway Timeout",
+                "FAILED tests/test_client.py::test_retry - AssertionError: got 504 Gateway Timeout",
+            ],
+            "test_failure",
+            {"test_ids": ["tests/test_client.py::test_retry"]},
+        ),
+        (
+            ["ImportError: Missing optional dependency 'openpyxl'.  Use pip or conda to install."],
+            "missing_dependency",
+            {"package": "openpyxl"},
+        ),
+        (
+            ["ImportError: Using the `Trainer` with `PyTorch` requires `accelerate>=0.20.1`: ..."],
+            "missing_dependency",
+            {"package": "accelerate", "spec": ">=0.20.1"},
+        ),
+        (
+            ["MemoryError: Unable to allocate 201. GiB for an array with shape (2999, 2999)"],
+            "host_oom",
+            {"requested_bytes": 201 << 30},
+        ),
+    ],
+    ids=[
+        "lowercase-no-space",
+        "pip-retries-exhausted-is-network",
+        "assertion-quoting-a-timeout-is-a-test-failure",
+        "pandas-optional-dependency",
+        "transformers-requires-package",
+        "numpy-size-with-trailing-dot",
+    ],
+)
+def test_real_formats(lines: list[str], category: str, params: dict[str, object]) -> None:
+    diagnosis = diagnose_lines(lines)
+    assert diagnosis.category == category
+    assert {key: diagnosis.params.get(key) for key in params} == params
