@@ -146,6 +146,11 @@ class PlaybookRemediation:
             if is_bot_branch(detection.branch):
                 skipped[detection.signature] = "the bot's own fix branch: verified, not repaired"
                 continue
+            if detection.params.get("event") == "workflow_job":
+                # Its run's completed event follows with the run and its pull requests, which
+                # re-runs and PR comments need; planning from both would repair twice.
+                skipped[detection.signature] = "a job's result: planned from its workflow run"
+                continue
             if any(repair.signature == detection.signature for repair in pending):
                 skipped[detection.signature] = "this result verifies a pending repair"
                 continue

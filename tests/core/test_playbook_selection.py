@@ -213,7 +213,7 @@ def test_rendered_parameters_that_do_not_fit_fail_the_plan() -> None:
         (
             "dependency_api_change",
             "pipeline_failure",
-            {"package": "numpy", "version": "2.0"},
+            {"package": "numpy", "installed_version": "2.0"},
             "medium",
             ["open_fix_pull_request"],
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import time
 import zipfile
@@ -22,6 +23,9 @@ def _run(context: Context, repo: Repository) -> WorkflowRun:
     return run
 
 
+_STAMPED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")
+
+
 def _job(context: Context, repo: Repository) -> tuple[Job, WorkflowRun]:
     job_id = int(context.params["job_id"])
     for run in repo.runs.values():
@@ -32,9 +36,13 @@ def _job(context: Context, repo: Repository) -> tuple[Job, WorkflowRun]:
 
 
 def job_log_text(job: Job) -> str:
-    """The job's log in GitHub's format: each line prefixed by a timestamp."""
+    """The job's log in GitHub's format: each line prefixed by a timestamp (a line of a
+    recorded real log keeps the one it has, as GitHub stamps each line once)."""
     stamp = render.timestamp(job.completed_at or job.created_at) or ""
-    return "".join(f"{stamp} {line}\n" for line in job.log.splitlines())
+    return "".join(
+        f"{line}\n" if _STAMPED.match(line) else f"{stamp} {line}\n"
+        for line in job.log.splitlines()
+    )
 
 
 def _redirect(context: Context, content: bytes, media_type: str) -> Reply:
