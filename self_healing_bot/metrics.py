@@ -25,3 +25,8 @@ STAGE_DURATION = Histogram(
 EXECUTIONS = Counter(
     "shbot_executions_total", "Finished processing runs, by end state.", ["end_state"]
 )
+SCHEDULED_JOBS = Counter(
+    "shbot_scheduled_jobs_total",
+    "Scheduler job runs that did something (redelivery, drift_schedule), by outcome.",
+    ["job", "outcome"],
+)

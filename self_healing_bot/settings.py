@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # Redis at `rate_limit_url`, else at a redis:// `broker_url`, else in memory.
     api_rate_limit: str = "600/minute"
     rate_limit_url: str = ""
+    # Scheduler (issues 3 and 5): missed-delivery recovery every `redelivery_interval` seconds
+    # when App credentials are set. The worker serves /metrics on `worker_metrics_port` (0: off).
+    redelivery_interval: float = Field(default=600.0, gt=0)
+    worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
 
     @property
     def embedded(self) -> bool:

@@ -1,4 +1,8 @@
-"""`self-healing-bot worker [--concurrency N]`: a Dramatiq worker for distributed mode."""
+"""`self-healing-bot worker [--concurrency N]`: a Dramatiq worker for distributed mode.
+
+It serves its own Prometheus `/metrics` (execution and stage metrics are counted where the
+pipeline runs) on `SHBOT_WORKER_METRICS_PORT` (default 9101; 0 turns it off).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ def worker(
 ) -> None:
     """Process deliveries from the broker named by SHBOT_BROKER_URL until SIGTERM or SIGINT."""
     import dramatiq
+    from prometheus_client import start_http_server
 
     from self_healing_bot.core.bot import install_remediation
     from self_healing_bot.core.remediation import PlaybookRemediation
@@ -32,6 +37,16 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(settings.log_level, settings.log_json)
+    if settings.worker_metrics_port:
+        try:
+            start_http_server(settings.worker_metrics_port)
+        except OSError as error:
+            typer.echo(
+                f"error: cannot serve /metrics on port {settings.worker_metrics_port} ({error}); "
+                "set SHBOT_WORKER_METRICS_PORT to a free port, or 0 to turn metrics off",
+                err=True,
+            )
+            raise typer.Exit(1) from error
     load_detectors(plugin_modules(settings))
     install_remediation(PlaybookRemediation())
     broker = build_broker(settings)

@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from self_healing_bot.core.automation import AutomationLevel
 from self_healing_bot.core.categories import CATEGORIES
+from self_healing_bot.repo_config.cron import validate_cron
+
+# Detectors the scheduler can run without an event (`detectors.<id>.schedule`).
+SCHEDULED_DETECTORS = frozenset({"data_drift"})
 
 
 class _Section(BaseModel):
@@ -35,6 +39,15 @@ class DetectorConfig(_Section):
 
     enabled: bool = True
     thresholds: dict[str, float] = Field(default_factory=dict)
+    schedule: str | None = Field(
+        default=None,
+        description="cron, five fields, UTC (data_drift: compare every dataset in paths.data)",
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_cron(cls, schedule: str | None) -> str | None:
+        return None if schedule is None else validate_cron(schedule)
 
 
 class Paths(_Section):
@@ -164,6 +177,23 @@ class RepoConfig(_Section):
     budgets: Budgets = Field(default_factory=Budgets)
     playbooks: Playbooks = Field(default_factory=Playbooks)
     diagnosis_rules: list[DiagnosisRule] = Field(default_factory=list)
+
+    @field_validator("detectors")
+    @classmethod
+    def _schedules_are_supported(
+        cls, detectors: dict[str, DetectorConfig]
+    ) -> dict[str, DetectorConfig]:
+        unsupported = sorted(
+            name
+            for name, config in detectors.items()
+            if config.schedule is not None and name not in SCHEDULED_DETECTORS
+        )
+        if unsupported:
+            raise ValueError(
+                f"schedule is set for {', '.join(unsupported)}; only "
+                f"{', '.join(sorted(SCHEDULED_DETECTORS))} runs on a schedule"
+            )
+        return detectors
 
     def detector_enabled(self, detector: str) -> bool:
         config = self.detectors.get(detector)

@@ -4,7 +4,8 @@
 
 On start it connects the database (embedded mode also migrates it), picks the queue (the
 in-process one, or a Dramatiq broker), and starts the background tasks: the group-commit
-writer, the outbox, and in embedded mode the in-process workers.
+writer, the outbox, the scheduler (`scheduler.py`), and in embedded mode the in-process
+workers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.detectors.registry import load_detectors
 from self_healing_bot.queue.outbox import Outbox, Sink
 from self_healing_bot.queue.tasks import Runtime
+from self_healing_bot.scheduler import Scheduler
 from self_healing_bot.settings import Settings, load_settings
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.migrate import upgrade
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sink, kind, probe_queue, work, close_queue = _queue(settings, database)
         outbox = Outbox(database, sink, settings)
         writer = IntakeWriter(database, on_commit=outbox.notify)
+        scheduler = Scheduler.for_process(settings, database, outbox.notify)
         app.state.settings = settings
         app.state.database = database
         app.state.outbox = outbox
@@ -78,13 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.queue_kind = kind
         app.state.queue_probe = probe_queue
         app.state.sink = sink
-        tasks = [asyncio.create_task(job) for job in (writer.run(), outbox.run(), *work)]
+        background = (writer.run(), outbox.run(), scheduler.run(), *work)
+        tasks = [asyncio.create_task(job) for job in background]
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await scheduler.close()
             close_queue()
             await database.close()
             if installed_remediation() is remediation:

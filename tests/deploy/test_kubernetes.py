@@ -121,6 +121,18 @@ def test_web_is_probed_on_healthz_and_readyz() -> None:
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
 
 
+def test_worker_metrics_are_scraped_where_the_worker_serves_them() -> None:
+    template = by_kind("Deployment")["self-healing-bot-worker"]["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    ports = {
+        port["name"]: port["containerPort"] for port in template["spec"]["containers"][0]["ports"]
+    }
+    default_port = Settings.model_fields["worker_metrics_port"].default
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert int(annotations["prometheus.io/port"]) == ports["metrics"] == default_port
+
+
 def test_service_selects_web_pods_on_a_named_port() -> None:
     service = by_kind("Service")["self-healing-bot-web"]
     web = by_kind("Deployment")["self-healing-bot-web"]["spec"]["template"]

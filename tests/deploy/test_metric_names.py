@@ -23,6 +23,7 @@ EXPECTED = {
     "shbot_github_circuit_state": "gauge",
     "shbot_github_rate_limit_remaining": "gauge",
     "shbot_github_requests_total": "counter",
+    "shbot_scheduled_jobs_total": "counter",
 }
 
 
