@@ -30,6 +30,7 @@ from self_healing_bot.storage.migrate import upgrade
 from self_healing_bot.web import api, health, webhooks
 from self_healing_bot.web.api import errors as api_errors
 from self_healing_bot.web.api.rate_limit import RateLimiter
+from self_healing_bot.web.dashboard import routes as dashboard
 from self_healing_bot.web.intake import IntakeWriter
 from self_healing_bot.web.middleware import RequestContextMiddleware
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    dashboard.install(app, settings)
     app.include_router(api.router)
     api_errors.install(app)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
