@@ -54,6 +54,11 @@ READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
 QUIET_TIMEOUT_SECONDS = 15.0
 STOP_TIMEOUT_SECONDS = 10.0
+# The sandbox's CI finishes a run in a fraction of a second, so the demo plays an afternoon of
+# pushes, runs, re-runs and merges (about a dozen webhooks each) in a minute. The bot's default
+# storm guard (120 executions per repository per minute) would defer the later incidents by
+# a minute each; the demo lifts it to match its compressed clock.
+DEMO_THROTTLE_PER_MINUTE = 5000
 
 Progress = Callable[[str], None]
 _CLI = (sys.executable, "-c", "from self_healing_bot.cli import main; main()")
@@ -267,6 +272,7 @@ class DemoStage:
             "SHBOT_GITHUB_PRIVATE_KEY": private_pem,
             "SHBOT_GITHUB_API_URL": self.sandbox_url,
             "SHBOT_LOG_JSON": "true",
+            "SHBOT_THROTTLE_PER_REPOSITORY_PER_MINUTE": str(DEMO_THROTTLE_PER_MINUTE),
         }
         log = (self.folder / "bot.log").open("wb")
         self._bot = await asyncio.create_subprocess_exec(
