@@ -17,16 +17,9 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Deliveries processed at once.", min=1)] = 4,
 ) -> None:
     """Process deliveries from the broker named by SHBOT_BROKER_URL until SIGTERM or SIGINT."""
-    import dramatiq
     from prometheus_client import start_http_server
 
-    from self_healing_bot.core.bot import install_remediation
-    from self_healing_bot.core.remediation import PlaybookRemediation
-    from self_healing_bot.detectors.registry import load_detectors
-    from self_healing_bot.logging_setup import configure_logging
-    from self_healing_bot.queue.broker import build_broker, declare_actor
     from self_healing_bot.settings import load_settings
-    from self_healing_bot.web.app import plugin_modules
 
     settings = load_settings()
     if settings.embedded:
@@ -36,7 +29,8 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
-    configure_logging(settings.log_level, settings.log_json)
+    # Before the heavy imports, so a taken port is reported at once; metrics registered later
+    # are still served (the registry is read at each scrape).
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port)
@@ -47,6 +41,16 @@ def worker(
                 err=True,
             )
             raise typer.Exit(1) from error
+    import dramatiq
+
+    from self_healing_bot.core.bot import install_remediation
+    from self_healing_bot.core.remediation import PlaybookRemediation
+    from self_healing_bot.detectors.registry import load_detectors
+    from self_healing_bot.logging_setup import configure_logging
+    from self_healing_bot.queue.broker import build_broker, declare_actor
+    from self_healing_bot.web.app import plugin_modules
+
+    configure_logging(settings.log_level, settings.log_json)
     load_detectors(plugin_modules(settings))
     install_remediation(PlaybookRemediation())
     broker = build_broker(settings)
