@@ -12,7 +12,7 @@ number of columns.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,14 @@ from self_healing_bot.drift.columns import (
 )
 from self_healing_bot.drift.report import ColumnDrift, ColumnStatus, Distribution, DriftReport
 from self_healing_bot.drift.statistics import DriftTest
+from self_healing_bot.drift.summaries import (
+    CATEGORY_LIMIT,
+    NUMERIC_DISTINCT_LIMIT,
+    CategorySummary,
+    NumericSummary,
+    category_summary,
+    numeric_summary,
+)
 from self_healing_bot.drift.tables import Table
 
 NUMERIC_ONLY_TESTS = frozenset({DriftTest.KS, DriftTest.WASSERSTEIN})
@@ -80,9 +88,7 @@ def compare_tables(
     `on_column` is called after each column (e.g. to advance a progress bar).
     """
     options = options or DriftOptions()
-    unknown = sorted(set(options.columns) - set(reference.schema))
-    if unknown:
-        raise DriftConfigError(f"column options name columns not in the reference: {unknown}")
+    check_column_names(options, reference.schema)
     columns = []
     for name in reference.schema:
         if name in current.schema:
@@ -101,62 +107,136 @@ def compare_tables(
     )
 
 
+def check_column_names(options: DriftOptions, reference_columns: Iterable[str]) -> None:
+    """Refuse column options that name no reference column (a typo would be ignored silently)."""
+    unknown = sorted(set(options.columns) - set(reference_columns))
+    if unknown:
+        raise DriftConfigError(f"column options name columns not in the reference: {unknown}")
+
+
 def compare_column(
     name: str, reference: pl.Series, current: pl.Series, options: DriftOptions
 ) -> ColumnDrift:
     """Test one column and collect its schema and quality findings."""
+    inferred = infer_kind(reference)
+    kind = column_overrides(name, options, inferred).kind or inferred
+    issues = dtype_issues(reference.dtype, current.dtype)
+    missing = (_missing_rate(reference), _missing_rate(current))
+    if kind in (ColumnKind.TEXT, ColumnKind.DATETIME):
+        message = f"{kind.value} columns are not tested"
+        return untested_column(name, kind, ColumnStatus.IGNORED, message, missing, issues, options)
+    converted = _comparable(kind, reference, current)
+    if isinstance(converted, str):
+        return untested_column(
+            name, kind, ColumnStatus.TYPE_MISMATCH, converted, missing, issues, options
+        )
+    reference_values, current_values = (present_values(side) for side in converted)
+    if kind is ColumnKind.NUMERIC:
+        reference_numbers = numeric_summary(reference_values, reference.len())
+        return judge_column(
+            name,
+            kind,
+            reference_numbers,
+            numeric_summary(current_values, current.len(), reference_numbers),
+            options,
+            issues,
+        )
+    return judge_column(
+        name,
+        kind,
+        category_summary(reference_values, reference.len()),
+        category_summary(current_values, current.len()),
+        options,
+        issues,
+    )
+
+
+def column_overrides(name: str, options: DriftOptions, inferred: ColumnKind) -> ColumnOptions:
+    """The column's overrides, refused when the test cannot run on the column's kind."""
     overrides = options.columns.get(name, ColumnOptions())
-    kind = overrides.kind or infer_kind(reference)
+    kind = overrides.kind or inferred
     if overrides.test in NUMERIC_ONLY_TESTS and kind is not ColumnKind.NUMERIC:
         raise DriftConfigError(
             f"column {name!r}: test {overrides.test.value} needs a numeric column, "
             f"but the column is {kind.value}"
         )
-    issues = []
-    if reference.dtype != current.dtype:
-        issues.append(f"dtype changed from {reference.dtype} to {current.dtype}")
-    reference_missing, current_missing = _missing_rate(reference), _missing_rate(current)
-    if abs(current_missing - reference_missing) > options.missing_rate_tolerance:
-        issues.append(
-            f"missing values changed from {reference_missing:.1%} to {current_missing:.1%}"
-        )
+    return overrides
 
-    def column(status: ColumnStatus, message: str, reference_n: int, current_n: int) -> ColumnDrift:
+
+def dtype_issues(reference: pl.DataType, current: pl.DataType) -> list[str]:
+    """A finding when the stored dtype changed between the sides."""
+    return [f"dtype changed from {reference} to {current}"] if reference != current else []
+
+
+def untested_column(
+    name: str,
+    kind: ColumnKind,
+    status: ColumnStatus,
+    message: str,
+    missing: tuple[float, float],
+    issues: list[str],
+    options: DriftOptions,
+) -> ColumnDrift:
+    """A column reported without a test (ignored kind, type mismatch), with its findings."""
+    return ColumnDrift(
+        name,
+        kind,
+        status,
+        None,
+        0,
+        0,
+        missing[0],
+        missing[1],
+        issues=issues + _missing_issues(missing, options),
+        message=message,
+    )
+
+
+def judge_column(
+    name: str,
+    kind: ColumnKind,
+    reference: NumericSummary | CategorySummary,
+    current: NumericSummary | CategorySummary,
+    options: DriftOptions,
+    issues: list[str],
+) -> ColumnDrift:
+    """Test one column from the summaries of its two sides (exact or streamed)."""
+    overrides = options.columns.get(name, ColumnOptions())
+    missing = (_summary_missing_rate(reference), _summary_missing_rate(current))
+    issues = issues + _missing_issues(missing, options)
+
+    def column(status: ColumnStatus, message: str) -> ColumnDrift:
         return ColumnDrift(
             name,
             kind,
             status,
             None,
-            reference_n,
-            current_n,
-            reference_missing,
-            current_missing,
+            reference.present,
+            current.present,
+            missing[0],
+            missing[1],
             issues=issues,
             message=message,
         )
 
-    if kind in (ColumnKind.TEXT, ColumnKind.DATETIME):
-        return column(ColumnStatus.IGNORED, f"{kind.value} columns are not tested", 0, 0)
-    converted = _comparable(kind, reference, current)
-    if isinstance(converted, str):
-        return column(ColumnStatus.TYPE_MISMATCH, converted, 0, 0)
-    reference_values, current_values = (present_values(side) for side in converted)
     too_few = [
-        f"{side} has {values.len()} usable values (needs {options.min_rows})"
-        for side, values in (("reference", reference_values), ("current", current_values))
-        if values.len() < options.min_rows
+        f"{side} has {summary.present} usable values (needs {options.min_rows})"
+        for side, summary in (("reference", reference), ("current", current))
+        if summary.present < options.min_rows
     ]
     if too_few:
-        return column(
-            ColumnStatus.INSUFFICIENT_DATA,
-            "; ".join(too_few),
-            reference_values.len(),
-            current_values.len(),
-        )
-    if kind is ColumnKind.NUMERIC:
-        outcome = _numeric(reference_values, current_values, overrides, options)
+        return column(ColumnStatus.INSUFFICIENT_DATA, "; ".join(too_few))
+    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
+        outcome = _numeric(reference, current, overrides, options)
+    elif isinstance(reference, CategorySummary) and isinstance(current, CategorySummary):
+        if reference.counts is None or current.counts is None:
+            return column(
+                ColumnStatus.IGNORED,
+                f"more than {CATEGORY_LIMIT} distinct values: too many to count in bounded memory",
+            )
+        outcome = _categorical(reference.counts, current.counts, overrides, options)
     else:
-        outcome = _categorical(reference_values, current_values, overrides, options)
+        raise TypeError(f"column {name!r}: sides summarised as different kinds")
     result = outcome.result
     if options.require_effect_size:
         result = st.require_effect(result, options.min_effect[result.test])
@@ -165,10 +245,10 @@ def compare_column(
         kind,
         ColumnStatus.CONSTANT if outcome.distinct_values == 1 else ColumnStatus.TESTED,
         result,
-        reference_values.len(),
-        current_values.len(),
-        reference_missing,
-        current_missing,
+        reference.present,
+        current.present,
+        missing[0],
+        missing[1],
         sampled=outcome.sampled,
         issues=issues + outcome.issues,
         distribution=outcome.distribution,
@@ -179,7 +259,7 @@ def compare_column(
 class _Outcome:
     result: st.TestResult
     distinct_values: int
-    sampled: bool
+    sampled: int | None
     issues: list[str]
     distribution: Distribution
 
@@ -190,134 +270,170 @@ def _missing_rate(column: pl.Series) -> float:
     return 1.0 - present_values(column).len() / column.len()
 
 
+def _summary_missing_rate(summary: NumericSummary | CategorySummary) -> float:
+    return 1.0 - summary.present / summary.rows if summary.rows else 0.0
+
+
+def _missing_issues(missing: tuple[float, float], options: DriftOptions) -> list[str]:
+    reference, current = missing
+    if abs(current - reference) > options.missing_rate_tolerance:
+        return [f"missing values changed from {reference:.1%} to {current:.1%}"]
+    return []
+
+
+def class_conflict(
+    kind: ColumnKind, reference: ValueClass, current: ValueClass, text_converts: bool = True
+) -> str | None:
+    """Why the two sides' value classes cannot be compared as `kind`, or None if they can.
+
+    Text converts to numbers in a numeric column (the values themselves are checked later).
+    """
+    if kind is ColumnKind.NUMERIC:
+        convertible = {ValueClass.NUMBER, ValueClass.EMPTY}
+        if text_converts:
+            convertible.add(ValueClass.STRING)
+        for side, values in (("reference", reference), ("current", current)):
+            if values not in convertible:
+                return f"{side} holds {values.value} values, not numbers"
+        return None
+    known = {value for value in (reference, current) if value is not ValueClass.EMPTY}
+    if len(known) > 1:
+        return f"reference holds {reference.value} values, current holds {current.value} values"
+    return None
+
+
+def not_numbers(side: str, count: int, example: object) -> str:
+    """The type-mismatch message for text found in a numeric column."""
+    return (
+        f"{count} {side} values are not numbers, e.g. {example!r}; "
+        "fix the data or override the column's kind"
+    )
+
+
 def _comparable(
     kind: ColumnKind, reference: pl.Series, current: pl.Series
 ) -> tuple[pl.Series, pl.Series] | str:
     """Both sides in one comparable dtype, or why they cannot be compared."""
-    classes = {
-        side: value_class(series.dtype)
-        for side, series in (("reference", reference), ("current", current))
-    }
+    reference_class, current_class = value_class(reference.dtype), value_class(current.dtype)
+    conflict = class_conflict(kind, reference_class, current_class)
+    if conflict is not None:
+        return conflict
     if kind is ColumnKind.NUMERIC:
         converted = []
         for side, series in (("reference", reference), ("current", current)):
-            numbers = _as_numbers(side, series, classes[side])
+            numbers = _as_numbers(side, series)
             if isinstance(numbers, str):
                 return numbers
             converted.append(numbers)
         return converted[0], converted[1]
-    known = {value for value in classes.values() if value is not ValueClass.EMPTY}
-    if len(known) > 1:
-        return (
-            f"reference holds {classes['reference'].value} values, "
-            f"current holds {classes['current'].value} values"
-        )
-    if classes["reference"] is ValueClass.EMPTY:
+    if reference_class is ValueClass.EMPTY:
         reference = reference.cast(current.dtype)
-    if classes["current"] is ValueClass.EMPTY:
+    if current_class is ValueClass.EMPTY:
         current = current.cast(reference.dtype)
     return reference, current
 
 
-def _as_numbers(side: str, series: pl.Series, values: ValueClass) -> pl.Series | str:
-    if values is ValueClass.NUMBER:
+def _as_numbers(side: str, series: pl.Series) -> pl.Series | str:
+    if series.dtype.is_numeric():
         return series
-    if values is ValueClass.EMPTY:
-        return series.cast(pl.Float64)
-    if values is ValueClass.STRING:
-        numbers = series.cast(pl.Float64, strict=False)
-        bad = series.filter(series.is_not_null() & numbers.is_null())
-        if bad.len() == 0:
-            return numbers
-        return (
-            f"{bad.len()} {side} values are not numbers, e.g. {bad[0]!r}; "
-            "fix the data or override the column's kind"
-        )
-    return f"{side} holds {values.value} values, not numbers"
+    numbers = series.cast(pl.Float64, strict=False)
+    bad = series.filter(series.is_not_null() & numbers.is_null())
+    return numbers if bad.len() == 0 else not_numbers(side, bad.len(), bad[0])
+
+
+def needs_bins(reference: NumericSummary, current: NumericSummary) -> bool:
+    """Whether a numeric column is compared on Sturges bins rather than on its values."""
+    if reference.distinct is None or current.distinct is None:
+        return True
+    return reference.distinct[0].size > st.MAX_DISTINCT_FOR_VALUE_BINS
+
+
+def bin_edges(reference: NumericSummary, current: NumericSummary) -> st.FloatArray:
+    """Sturges edges over both sides together, as Evidently bins a numeric column."""
+    return st.sturges_edges(
+        min(reference.minimum, current.minimum),
+        max(reference.maximum, current.maximum),
+        reference.present + current.present,
+        reference.integer and current.integer,
+    )
 
 
 def _numeric(
-    reference: pl.Series, current: pl.Series, overrides: ColumnOptions, options: DriftOptions
+    reference: NumericSummary,
+    current: NumericSummary,
+    overrides: ColumnOptions,
+    options: DriftOptions,
 ) -> _Outcome:
-    integer = reference.dtype.is_integer() and current.dtype.is_integer()
-    dtype = np.int64 if integer else np.float64
-    reference_sorted = np.sort(reference.to_numpy().astype(dtype, copy=False))
-    current_sorted = np.sort(current.to_numpy().astype(dtype, copy=False))
-    reference_keys, reference_counts = st.distinct_counts(reference_sorted)
-    current_keys, current_counts = st.distinct_counts(current_sorted)
-    keys, reference_aligned, current_aligned = st.align_counts(
-        reference_keys, reference_counts, current_keys, current_counts
-    )
-    test = overrides.test or st.default_test(True, reference_sorted.size, keys.size)
+    aligned = None
+    distinct = NUMERIC_DISTINCT_LIMIT + 1  # "many": above every cut the test choice makes
+    if reference.distinct is not None and current.distinct is not None:
+        aligned = st.align_counts(*reference.distinct, *current.distinct)
+        distinct = int(aligned[0].size)
+    test = overrides.test or st.default_test(True, reference.present, distinct)
     threshold = _threshold(test, overrides)
-    binned = reference_keys.size > st.MAX_DISTINCT_FOR_VALUE_BINS
-    if binned:
-        edges = st.sturges_edges(
-            float(min(reference_sorted[0], current_sorted[0])),
-            float(max(reference_sorted[-1], current_sorted[-1])),
-            reference_sorted.size + current_sorted.size,
-            integer,
-        )
-        reference_bins = st.histogram_counts(reference_sorted, edges)
-        current_bins = st.histogram_counts(current_sorted, edges)
+    if needs_bins(reference, current):
+        edges = bin_edges(reference, current)
+        reference_bins, current_bins = reference.histogram(edges), current.histogram(edges)
         labels = [f"{low:.4g} to {high:.4g}" for low, high in itertools.pairwise(edges)]
     else:
-        reference_bins, current_bins = reference_aligned, current_aligned
-        labels = [f"{key:.6g}" for key in keys.tolist()]
-    sampled = False
+        assert aligned is not None  # needs_bins is False only when both sides' values are known
+        reference_bins, current_bins = aligned[1], aligned[2]
+        labels = [f"{key:.6g}" for key in aligned[0].tolist()]
+    streamed = reference.sampled or current.sampled
+    limit = options.sample_limit
+    sampled: int | None = None
     if test is DriftTest.KS:
-        sampled = max(reference_sorted.size, current_sorted.size) > options.sample_limit
+        if streamed or max(reference.sample.size, current.sample.size) > limit:
+            sampled = limit
         result = st.ks(
-            st.sample_sorted(reference_sorted, options.sample_limit, options.seed),
-            st.sample_sorted(current_sorted, options.sample_limit, options.seed + 1),
+            st.sample_sorted(reference.sample, limit, options.seed),
+            st.sample_sorted(current.sample, limit, options.seed + 1),
             threshold,
         )
     elif test is DriftTest.WASSERSTEIN:
-        result = st.wasserstein_normed(reference_sorted, current_sorted, threshold)
-    else:
-        sampled, result = _count_test(
-            test,
-            reference_aligned,
-            current_aligned,
-            threshold,
-            options,
-            reference_bins,
-            current_bins,
+        sampled = limit if streamed else None
+        result = st.wasserstein_normed(
+            reference.sample, current.sample, threshold, reference_std=reference.std
         )
+    else:
+        if aligned is None:  # a stream with too many values to count: count the samples
+            aligned = st.align_counts(
+                *st.distinct_counts(reference.sample), *st.distinct_counts(current.sample)
+            )
+            sampled = limit
+        counted, result = _count_test(
+            test, aligned[1], aligned[2], threshold, options, reference_bins, current_bins
+        )
+        if test in (DriftTest.CHI_SQUARE, DriftTest.Z):
+            sampled = sampled or counted
     issues = []
-    below = int(current_sorted.searchsorted(reference_sorted[0], "left"))
-    above = int(current_sorted.size - current_sorted.searchsorted(reference_sorted[-1], "right"))
-    if below or above:
+    outside = current.below + current.above
+    if outside:
         issues.append(
-            f"{below + above} current values ({(below + above) / current_sorted.size:.1%}) lie "
-            f"outside the reference range [{reference_sorted[0]:.6g}, {reference_sorted[-1]:.6g}]"
+            f"{outside} current values ({outside / current.present:.1%}) lie outside the "
+            f"reference range [{reference.minimum:.6g}, {reference.maximum:.6g}]"
         )
     distribution = Distribution(
         labels,
-        (reference_bins / reference_sorted.size).tolist(),
-        (current_bins / current_sorted.size).tolist(),
+        (reference_bins / reference.present).tolist(),
+        (current_bins / current.present).tolist(),
     )
-    return _Outcome(result, int(keys.size), sampled, issues, distribution)
+    return _Outcome(result, distinct, sampled, issues, distribution)
 
 
 def _categorical(
-    reference: pl.Series, current: pl.Series, overrides: ColumnOptions, options: DriftOptions
+    reference: pl.DataFrame, current: pl.DataFrame, overrides: ColumnOptions, options: DriftOptions
 ) -> _Outcome:
     counts = (
-        reference.rename("value")
-        .value_counts(name="reference")
-        .join(
-            current.rename("value").value_counts(name="current"),
-            on="value",
-            how="full",
-            coalesce=True,
-        )
+        reference.rename({"count": "reference"})
+        .join(current.rename({"count": "current"}), on="value", how="full", coalesce=True)
         .fill_null(0)
         .sort("value")
     )
     reference_counts = counts["reference"].to_numpy().astype(np.int64)
     current_counts = counts["current"].to_numpy().astype(np.int64)
-    test = overrides.test or st.default_test(False, reference.len(), counts.height)
+    reference_total, current_total = int(reference_counts.sum()), int(current_counts.sum())
+    test = overrides.test or st.default_test(False, reference_total, counts.height)
     threshold = _threshold(test, overrides)
     sampled, result = _count_test(
         test, reference_counts, current_counts, threshold, options, reference_counts, current_counts
@@ -330,8 +446,8 @@ def _categorical(
     order = np.argsort(-(reference_counts + current_counts), kind="stable")[:MAX_CHART_CATEGORIES]
     distribution = Distribution(
         [labels[index] for index in order],
-        (reference_counts[order] / reference.len()).tolist(),
-        (current_counts[order] / current.len()).tolist(),
+        (reference_counts[order] / reference_total).tolist(),
+        (current_counts[order] / current_total).tolist(),
     )
     return _Outcome(result, counts.height, sampled, issues, distribution)
 
@@ -344,11 +460,14 @@ def _count_test(
     options: DriftOptions,
     reference_bins: st.CountArray,
     current_bins: st.CountArray,
-) -> tuple[bool, st.TestResult]:
-    """Tests on value counts (chi-square, Z) or on binned proportions (Jensen-Shannon, PSI)."""
+) -> tuple[int | None, st.TestResult]:
+    """Tests on value counts (chi-square, Z) or on binned proportions (Jensen-Shannon, PSI);
+    the first item is the sample size when a p-value test ran on a sample."""
     if test in (DriftTest.CHI_SQUARE, DriftTest.Z):
         limit = options.sample_limit
-        sampled = max(int(reference_counts.sum()), int(current_counts.sum())) > limit
+        sampled = (
+            limit if max(int(reference_counts.sum()), int(current_counts.sum())) > limit else None
+        )
         reference_sample = st.sample_counts(reference_counts, limit, options.seed)
         current_sample = st.sample_counts(current_counts, limit, options.seed + 1)
         test_function = st.chi_square if test is DriftTest.CHI_SQUARE else st.z_test
@@ -356,7 +475,7 @@ def _count_test(
     reference_proportions = reference_bins / reference_bins.sum()
     current_proportions = current_bins / current_bins.sum()
     proportion_test = st.jensen_shannon if test is DriftTest.JENSEN_SHANNON else st.psi
-    return False, proportion_test(reference_proportions, current_proportions, threshold)
+    return None, proportion_test(reference_proportions, current_proportions, threshold)
 
 
 def _threshold(test: DriftTest, overrides: ColumnOptions) -> float:

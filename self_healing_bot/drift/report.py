@@ -38,6 +38,8 @@ class Distribution:
 class ColumnDrift:
     """One column's comparison.
 
+    `sampled` is the number of rows per side a statistic was estimated from (a seeded sample),
+    None when every value was used.
     `issues` are schema and quality findings a person should read (dtype changes, new
     categories, missing-rate changes, values outside the reference range), drifted or not.
     """
@@ -50,7 +52,7 @@ class ColumnDrift:
     current_values: int
     reference_missing_rate: float
     current_missing_rate: float
-    sampled: bool = False
+    sampled: int | None = None
     issues: list[str] = field(default_factory=list)
     message: str = ""
     distribution: Distribution | None = None

@@ -173,15 +173,23 @@ def z_test(
 
 
 def wasserstein_normed(
-    reference_sorted: NumberArray, current_sorted: NumberArray, threshold: float
+    reference_sorted: NumberArray,
+    current_sorted: NumberArray,
+    threshold: float,
+    reference_std: float | None = None,
 ) -> TestResult:
-    """First Wasserstein distance divided by the reference standard deviation (floor 0.001)."""
+    """First Wasserstein distance divided by the reference standard deviation (floor 0.001).
+
+    `reference_std` is the exact deviation when the arrays are samples of a larger column.
+    """
     merged = np.sort(np.concatenate([reference_sorted, current_sorted]), kind="stable")
     deltas = np.diff(merged)
     reference_cdf = reference_sorted.searchsorted(merged[:-1], "right") / reference_sorted.size
     current_cdf = current_sorted.searchsorted(merged[:-1], "right") / current_sorted.size
     distance_value = float(np.vecdot(np.abs(reference_cdf - current_cdf), deltas))
-    norm = max(float(np.std(reference_sorted)), 0.001)
+    if reference_std is None:
+        reference_std = float(np.std(reference_sorted))
+    norm = max(reference_std, 0.001)
     value = distance_value / norm
     return _result(DriftTest.WASSERSTEIN, value, None, threshold, value, "wasserstein_normed")
 
