@@ -16,6 +16,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import IssueCommentEvent
 from self_healing_bot.core.playbook import detection_report
@@ -23,6 +25,7 @@ from self_healing_bot.detectors.registry import Detection
 from self_healing_bot.github.markers import with_marker
 from self_healing_bot.repo_config import RepoConfig
 from self_healing_bot.storage import repairs as store
+from self_healing_bot.storage.detections import mark_ignored
 from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
 
 if TYPE_CHECKING:
@@ -88,19 +91,45 @@ async def handle_command(
         return "explain: posted"
     if command == "ignore":
         async with context.database.session() as session:
-            await store.record_links(session, repair.id, silenced=True)
-            await store.transition(
-                session,
-                repair.id,
-                OPEN_STATES,
-                RepairState.IGNORED,
-                reason=f"/heal ignore by {author}",
+            await ignore_signature(
+                session, repair.repository, repair.signature, f"/heal ignore by {author}"
             )
         await reply(f"Silenced `{repair.signature}`: the bot will not act on it again.")
         return "ignore: silenced"
     if command == "approve":
         return await _approve(remediation, context, repair, author, reply)
     return await _retry(remediation, context, repair, author, reply)
+
+
+async def approve(
+    remediation: PlaybookRemediation, context: ExecutionContext, repair_id: int, approver: str
+) -> str | None:
+    """Run a repair that waits for approval, as `approver`; its new state, or None when it
+    was not waiting (what `/heal approve` and `POST /api/v1/repairs/{id}/approve` do)."""
+    async with context.database.session() as session:
+        moved = await store.transition(
+            session,
+            repair_id,
+            {RepairState.AWAITING_APPROVAL},
+            RepairState.ACTING,
+            reason=f"approved by {approver}",
+        )
+    if not moved:
+        return None
+    return await remediation.execute(context, repair_id)
+
+
+async def ignore_signature(
+    session: AsyncSession, repository: str, signature: str, reason: str
+) -> bool:
+    """Silence a failure signature: its open repairs stop, no new one is planned and it is
+    marked ignored (what `/heal ignore` does). False when the repository never saw it."""
+    repairs = await store.repairs_for_signature(session, repository, signature)
+    for repair in repairs:
+        await store.record_links(session, repair.id, silenced=True)
+        await store.transition(session, repair.id, OPEN_STATES, RepairState.IGNORED, reason=reason)
+    marked = await mark_ignored(session, repository, signature)
+    return marked or bool(repairs)
 
 
 async def _approve(
@@ -110,18 +139,10 @@ async def _approve(
     author: str,
     reply: Reply,
 ) -> str:
-    async with context.database.session() as session:
-        moved = await store.transition(
-            session,
-            repair.id,
-            {RepairState.AWAITING_APPROVAL},
-            RepairState.ACTING,
-            reason=f"approved by {author}",
-        )
-    if not moved:
+    state = await approve(remediation, context, repair.id, author)
+    if state is None:
         await reply(f"Nothing to approve: the repair is {repair.state}.")
         return "approve: nothing waiting"
-    state = await remediation.execute(context, repair.id)
     await reply(f"Approved by @{author}; the repair is now {state}.")
     return f"approve: {state}"
 

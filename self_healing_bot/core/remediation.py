@@ -56,6 +56,7 @@ from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, merge_configs
 from self_healing_bot.repo_config.loading import parse_config_layer
 from self_healing_bot.storage import repairs as store
+from self_healing_bot.storage.detections import signature_history
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
 
@@ -260,7 +261,8 @@ class PlaybookRemediation:
         config = in_force.config
         async with context.database.session() as session:
             earlier = await store.repairs_for_signature(session, repository, detection.signature)
-        if any(repair.silenced for repair in earlier):
+            history = await signature_history(session, repository, detection.signature)
+        if any(repair.silenced for repair in earlier) or (history is not None and history.ignored):
             return None, "silenced with /heal ignore"
         ongoing = [repair for repair in earlier if repair.state in OPEN_STATES]
         if ongoing:

@@ -234,6 +234,16 @@ async def mark_flaky(
     return signatures
 
 
+async def mark_ignored(session: AsyncSession, repository: str, signature: str) -> bool:
+    """Mark the repository's signature ignored; False when it never failed with it."""
+    result = await session.execute(
+        update(FailureSignature)
+        .where(FailureSignature.repository == repository, FailureSignature.signature == signature)
+        .values(ignored=True)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def signature_history(
     session: AsyncSession, repository: str, signature: str
 ) -> SignatureHistory | None:
