@@ -14,16 +14,25 @@ test always runs over that history, so a slow slide is caught as well as a cliff
       model_degradation: {thresholds: {relative_threshold: 0.05, absolute_threshold: 0.02}}
 
 A metric is lower-is-better when its name says so (loss, error, rmse, ...), else higher.
+
+A push is also judged against the commit it replaced: that commit's metrics join the history
+(idempotent by commit), so the first regression after installing the bot has a baseline. For a
+model pinned in the repository (`model.registry: repository`), the version the push replaced
+is the rollback target when the history cannot name one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
@@ -35,11 +44,12 @@ from self_healing_bot.degradation.assessment import (
 from self_healing_bot.degradation.assessment import (
     Severity as DegradationSeverity,
 )
-from self_healing_bot.degradation.metrics_files import parse_metrics
+from self_healing_bot.degradation.metrics_files import MetricsFileError, parse_metrics
 from self_healing_bot.degradation.mlflow_source import MlflowSource
 from self_healing_bot.degradation.policy import Direction, MetricPolicy
 from self_healing_bot.detectors.registry import Detection, DetectionSkipped, Severity, register
 from self_healing_bot.detectors.repository_files import (
+    NO_COMMIT,
     FileReader,
     changed_paths,
     default_branch_push,
@@ -47,7 +57,7 @@ from self_healing_bot.detectors.repository_files import (
     read_file,
     repository_config,
 )
-from self_healing_bot.repo_config.model import RepoConfig
+from self_healing_bot.repo_config.model import Model, RepoConfig
 from self_healing_bot.storage.metric_history import metric_history, record_metrics
 
 DETECTOR_ID = "model_degradation"
@@ -116,11 +126,13 @@ def degradation_detection(
     commit: str,
     branch: str | None,
     metrics_paths: list[str],
+    replaced_version: str | None = None,
 ) -> Detection:
     """The detection for one degraded metric.
 
     `params.severity` is the degradation's own scale (minor, major, critical); the detection's
-    severity maps it to the playbooks' scale (medium, high, critical).
+    severity maps it to the playbooks' scale (medium, high, critical). `previous_version`, the
+    rollback target, is the degradation's own when it names one, else `replaced_version`.
     """
     return Detection(
         detector_id=DETECTOR_ID,
@@ -135,7 +147,7 @@ def degradation_detection(
             **degradation.to_dict(),
             "model": model,
             "baseline_source": baseline_source,
-            "previous_version": degradation.rollback_version,
+            "previous_version": degradation.rollback_version or replaced_version,
             "commit": commit,
         },
         evidence=[{"text": reason} for reason in degradation.reasons],
@@ -166,6 +178,7 @@ async def assess_commit(
     commit: str,
     branch: str,
     record: bool,
+    replaced_version: str | None = None,
 ) -> list[Detection]:
     """Judge the metrics files at `commit`; with `record`, add them to the history after."""
     repository = context.repository or ""
@@ -200,10 +213,65 @@ async def assess_commit(
     )
     return [
         degradation_detection(
-            repository, model, degradation, baseline_source, commit, branch, paths
+            repository, model, degradation, baseline_source, commit, branch, paths, replaced_version
         )
         for degradation in degradations
     ]
+
+
+async def record_parent_metrics(
+    context: ExecutionContext, client: FileReader, paths: list[str], parent: str
+) -> None:
+    """Add the metrics files at `parent` (the commit a push replaced) to the history; a file
+    the parent does not have adds nothing, and a commit already recorded is not recorded twice."""
+    if parent == NO_COMMIT:
+        return
+    repository = context.repository or ""
+    metrics: dict[str, float] = {}
+    for path in paths:
+        found = await client.get_file(repository, path, parent)
+        if found is None:
+            continue
+        try:
+            metrics.update(parse_metrics(path, found.content))
+        except MetricsFileError as error:  # the parent's problem; the pushed file decides
+            context.log.warning("parent metrics not recorded", commit=parent, error=str(error))
+    async with context.database.session() as session:
+        await record_metrics(session, repository, parent, metrics)
+
+
+def pinned_version(model: Model, content: bytes) -> str | None:
+    """The model version `model.version_key` holds in the content of `model.version_file`.
+
+    >>> pinned_version(Model(version_file="m.yaml", version_key="model.version"),
+    ...                b'model: {version: "4"}')
+    '4'
+    """
+    if not model.version_file or not model.version_key:
+        return None
+    try:
+        if model.version_file.endswith(".json"):
+            node: Any = json.loads(content)
+        else:
+            node = YAML(typ="safe", pure=True).load(io.BytesIO(content))
+    except (json.JSONDecodeError, UnicodeDecodeError, YAMLError):
+        return None  # the rollback action reports an unreadable pin file when it edits it
+    for part in model.version_key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return None if node is None or isinstance(node, dict | list) else str(node)
+
+
+async def replaced_version(
+    client: FileReader, repository: str, model: Model, parent: str, commit: str
+) -> str | None:
+    """The pinned model version a push changed away from, or None when it kept the pin."""
+    if model.registry != "repository" or not model.version_file or parent == NO_COMMIT:
+        return None
+    versions = []
+    for ref in (parent, commit):
+        found = await client.get_file(repository, model.version_file, ref)
+        versions.append(pinned_version(model, found.content) if found else None)
+    return versions[0] if versions[0] != versions[1] else None
 
 
 class ModelDegradationDetector:
@@ -230,8 +298,20 @@ class ModelDegradationDetector:
             if not paths:
                 return []
             branch = event.ref.removeprefix("refs/heads/")
+            await record_parent_metrics(context, client, paths, event.before)
+            replaced = await replaced_version(
+                client, repository, config.model, event.before, event.after
+            )
             return await assess_commit(
-                context, client, config, config.model.name, paths, event.after, branch, True
+                context,
+                client,
+                config,
+                config.model.name,
+                paths,
+                event.after,
+                branch,
+                True,
+                replaced,
             )
         assert isinstance(event, RepositoryDispatchEvent)
         payload: dict[str, Any] = event.client_payload or {}

@@ -20,7 +20,7 @@ from self_healing_bot.detectors.registry import Detection, Severity
 from self_healing_bot.repo_config import load_repo_config
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.metric_history import MetricRecord, metric_history, record_metrics
-from tests.detectors.drift_fixtures import Harness, harness, migrated_template
+from tests.detectors.drift_fixtures import CONFIG, Harness, harness, migrated_template
 from tests.github.world import REPO
 
 __all__ = ["harness", "migrated_template"]
@@ -162,3 +162,40 @@ async def test_metric_history_on_each_engine(database: Database) -> None:
     assert [(p.value, p.source) for p in history["auc"]] == [(0.8, "a" * 40), (0.7, "b" * 40)]
     assert [p.value for p in history["loss"]] == [0.3]
     assert [p.value for p in latest_excluded["auc"]] == [0.8]
+
+
+PINNED_CONFIG = (
+    CONFIG
+    + b"""\
+model: {name: wine, registry: repository, version_file: model.yaml, version_key: model.version}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("pin_after", "rollback_to"),
+    [('"5"', "4"), ('"4"', None)],
+    ids=["push-changed-the-pin", "push-kept-the-pin"],
+)
+async def test_the_first_push_the_bot_sees_is_judged_against_the_commit_it_replaced(
+    harness: Harness, pin_after: str, rollback_to: str | None
+) -> None:
+    # Installed after version 4 shipped: the bot never saw the push that recorded 0.96.
+    harness.push(
+        {
+            ".github/self-healing-bot.yml": PINNED_CONFIG,
+            "model.yaml": b'model:\n  version: "4"\n',
+            "metrics.json": metrics_json(0.96),
+        }
+    )
+    harness.push(
+        {"model.yaml": f"model:\n  version: {pin_after}\n", "metrics.json": metrics_json(0.78)}
+    )
+
+    detections = await harness.detect("model_degradation", "push", harness.last_push_payload())
+
+    accuracy = {d.params["metric"]: d for d in detections}["eval.accuracy"]
+    assert accuracy.params["baseline"] == 0.96
+    assert accuracy.params["current"] == 0.78
+    assert accuracy.params["previous_version"] == rollback_to
+    assert await history_rows(harness) == 2 * 2
