@@ -63,15 +63,28 @@ def present_values(column: pl.Series) -> pl.Series:
 def infer_kind(column: pl.Series) -> ColumnKind:
     """The kind of a reference column (see the module docstring for the rules)."""
     dtype = column.dtype
-    values = present_values(column)
+    if dtype.is_integer() or value_class(dtype) is ValueClass.STRING:
+        values = present_values(column)
+        return kind_for(dtype, values.n_unique(), values.len())
+    return kind_for(dtype, None, 0)
+
+
+def kind_for(dtype: pl.DataType, distinct: int | None, present: int) -> ColumnKind:
+    """The kind of a reference column from its dtype and counts alone (a stream has no column).
+
+    `distinct` is the number of distinct present values, None when there were too many to count.
+
+        >>> kind_for(pl.Int64(), 4, 1_000_000)
+        <ColumnKind.CATEGORICAL: 'categorical'>
+    """
     if dtype.is_float():
         return ColumnKind.NUMERIC
     if dtype.is_integer():
-        if values.n_unique() <= INTEGER_CARDINALITY_LIMIT:
+        if distinct is not None and distinct <= INTEGER_CARDINALITY_LIMIT:
             return ColumnKind.CATEGORICAL
         return ColumnKind.NUMERIC
     if value_class(dtype) is ValueClass.STRING:
-        if values.n_unique() > 0.5 * values.len():
+        if distinct is None or distinct > 0.5 * present:
             return ColumnKind.TEXT
         return ColumnKind.CATEGORICAL
     if dtype == pl.Boolean:
