@@ -19,6 +19,7 @@ import structlog
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO, Retries, default_middleware
+from redis.client import Pipeline
 
 from self_healing_bot.queue.tasks import Runtime, process_delivery
 from self_healing_bot.settings import Settings
@@ -108,17 +109,49 @@ def declare_actor(broker: dramatiq.Broker, settings: Settings) -> dramatiq.Actor
 
 
 class BrokerSink:
-    """The outbox's way into a broker: sends each id as one message, off the event loop."""
+    """The outbox's way into a broker: sends each id as one message, off the event loop.
+
+    On Redis a batch goes out as one pipeline (one round trip instead of one per message,
+    which cost a quarter of a web process's CPU at full intake): a second RedisBroker whose
+    client is a pipeline of the first one's connection enqueues exactly as the first would.
+    """
 
     def __init__(self, actor: dramatiq.Actor[Any, Any]) -> None:
         self.actor = actor
+        self._batches: tuple[RedisBroker, RedisBroker, Pipeline] | None = None
+        self._lock = threading.Lock()  # a pipeline is not thread-safe
+        broker = actor.broker
+        if isinstance(broker, RedisBroker):
+            pipeline = broker.client.pipeline(transaction=False)
+            batch_broker = RedisBroker(  # type: ignore[no-untyped-call]
+                client=pipeline,
+                middleware=broker.middleware,
+                namespace=broker.namespace,
+                heartbeat_timeout=broker.heartbeat_timeout,
+                dead_message_ttl=broker.dead_message_ttl,
+                maintenance_chance=broker.maintenance_chance,
+            )
+            self._batches = broker, batch_broker, pipeline
 
     async def send(self, delivery_ids: list[str]) -> None:
         await asyncio.to_thread(self._send_all, delivery_ids)
 
     def _send_all(self, delivery_ids: list[str]) -> None:
-        for delivery_id in delivery_ids:
-            self.actor.send(delivery_id)
+        if self._batches is None:
+            for delivery_id in delivery_ids:
+                self.actor.send(delivery_id)
+            return
+        broker, batch_broker, pipeline = self._batches
+        with self._lock:
+            # Dramatiq asks Redis for its Lua stack size on first use and caches the answer for
+            # every RedisBroker; asked through the pipeline it would cache the pipeline itself.
+            broker._max_unpack_size()  # type: ignore[no-untyped-call]
+            try:
+                for delivery_id in delivery_ids:
+                    batch_broker.enqueue(self.actor.message(delivery_id))
+                pipeline.execute()
+            finally:
+                pipeline.reset()  # nothing half-queued is left for the next batch
 
 
 def probe(broker: dramatiq.Broker) -> None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Update, and_, func, or_, select, text, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from self_healing_bot.storage.models import (
     TERMINAL_STATUSES,
@@ -75,13 +75,56 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def insert_new(session: AsyncSession, rows: Sequence[NewDelivery]) -> set[str]:
-    """Insert the rows whose delivery id is not stored yet; return the ids that were new."""
+# PostgreSQL takes a whole batch as one statement of arrays: one prepared plan whatever the
+# batch size, one round trip, and atomic on its own (the intake runs it in autocommit).
+_INSERT_UNNEST = text(
+    """
+    INSERT INTO webhook_deliveries (
+        delivery_id, event, action, repository, installation_id, body, status, last_error,
+        finished_at, attempts, received_at, updated_at
+    )
+    SELECT *, 0, :now, :now FROM unnest(
+        CAST(:delivery_ids AS VARCHAR[]), CAST(:events AS VARCHAR[]),
+        CAST(:actions AS VARCHAR[]), CAST(:repositories AS VARCHAR[]),
+        CAST(:installation_ids AS BIGINT[]), CAST(:bodies AS BYTEA[]),
+        CAST(:statuses AS VARCHAR[]), CAST(:last_errors AS TEXT[]),
+        CAST(:finished_ats AS TIMESTAMPTZ[])
+    )
+    ON CONFLICT (delivery_id) DO NOTHING
+    RETURNING delivery_id
+    """
+)
+
+
+async def insert_new(
+    connection: AsyncSession | AsyncConnection, rows: Sequence[NewDelivery]
+) -> set[str]:
+    """Insert the rows whose delivery id is not stored yet; return the ids that were new.
+
+    One statement for the whole batch, in the caller's transaction (a session or connection).
+    """
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utc_now()
+    finished_ats = [now if row.status in TERMINAL_STATUSES else None for row in rows]
+    bind = connection if isinstance(connection, AsyncConnection) else connection.get_bind()
+    if bind.dialect.name == "postgresql":
+        result = await connection.execute(
+            _INSERT_UNNEST,
+            {
+                "now": now,
+                "delivery_ids": [row.delivery_id for row in rows],
+                "events": [row.event for row in rows],
+                "actions": [row.action for row in rows],
+                "repositories": [row.repository for row in rows],
+                "installation_ids": [row.installation_id for row in rows],
+                "bodies": [row.body for row in rows],
+                "statuses": [row.status.value for row in rows],
+                "last_errors": [row.last_error for row in rows],
+                "finished_ats": finished_ats,
+            },
+        )
+        return set(result.scalars())
     values = [
         {
             "delivery_id": row.delivery_id,
@@ -95,21 +138,23 @@ async def insert_new(session: AsyncSession, rows: Sequence[NewDelivery]) -> set[
             "attempts": 0,
             "received_at": now,
             "updated_at": now,
-            "finished_at": now if row.status in TERMINAL_STATUSES else None,
+            "finished_at": finished_at,
         }
-        for row in rows
+        for row, finished_at in zip(rows, finished_ats, strict=True)
     ]
-    # One executemany of a fixed statement: its compiled form is cached, whatever the batch size.
+    # SQLite: one executemany of a fixed statement, its compiled form cached whatever the size.
     statement = (
-        insert(WebhookDelivery.__table__)
+        sqlite.insert(WebhookDelivery)
         .on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(WebhookDelivery.delivery_id)
     )
-    result = await session.execute(statement, values)
+    result = await connection.execute(statement, values)
     return set(result.scalars())
 
 
-async def statuses(session: AsyncSession, delivery_ids: Sequence[str]) -> dict[str, str]:
+async def statuses(
+    session: AsyncSession | AsyncConnection, delivery_ids: Sequence[str]
+) -> dict[str, str]:
     result = await session.execute(
         select(WebhookDelivery.delivery_id, WebhookDelivery.status).where(
             WebhookDelivery.delivery_id.in_(delivery_ids)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.database import Database
@@ -64,37 +66,78 @@ class IntakeWriter:
                 group.create_task(self._write_batches())
 
     async def _write_batches(self) -> None:
-        while True:
-            batch = [await self._pending.get()]
-            while len(batch) < self.max_batch and not self._pending.empty():
-                batch.append(self._pending.get_nowait())
-            try:
-                outcomes = await self._commit([row for row, _ in batch])
-            except Exception as error:
-                log.exception("could not store a batch of deliveries", size=len(batch))
-                for _, future in batch:
+        # Each writer keeps its connection: checking one out of the pool per batch would cost
+        # a liveness ping, and on PostgreSQL a BEGIN and a COMMIT, each a round trip.
+        connection: AsyncConnection | None = None
+        try:
+            while True:
+                batch = [await self._pending.get()]
+                while len(batch) < self.max_batch and not self._pending.empty():
+                    batch.append(self._pending.get_nowait())
+                try:
+                    connection, outcomes = await self._commit_on(
+                        connection, [row for row, _ in batch]
+                    )
+                except Exception as error:
+                    log.exception("could not store a batch of deliveries", size=len(batch))
+                    connection = None
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_row, future), stored in zip(batch, outcomes, strict=True):
                     if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_row, future), stored in zip(batch, outcomes, strict=True):
-                if not future.done():
-                    future.set_result(stored)
-            fresh = [
-                row.delivery_id
-                for (row, _), stored in zip(batch, outcomes, strict=True)
-                if stored.is_new and stored.status == DeliveryStatus.RECEIVED
-            ]
-            if fresh:
-                self.on_commit(fresh)
+                        future.set_result(stored)
+                fresh = [
+                    row.delivery_id
+                    for (row, _), stored in zip(batch, outcomes, strict=True)
+                    if stored.is_new and stored.status == DeliveryStatus.RECEIVED
+                ]
+                if fresh:
+                    self.on_commit(fresh)
+        finally:
+            if connection is not None:
+                await connection.close()
 
-    async def _commit(self, rows: list[NewDelivery]) -> list[Stored]:
+    async def _commit_on(
+        self, connection: AsyncConnection | None, rows: list[NewDelivery]
+    ) -> tuple[AsyncConnection, list[Stored]]:
+        """Commit `rows` on the kept connection, or on a new one when it died while idle.
+
+        A database restart breaks every kept connection; the batch that finds out is tried
+        once more on a fresh connection (which the pool pings) instead of failing its requests.
+        On error the connection is closed, and the caller starts afresh.
+        """
+        if connection is not None:
+            try:
+                return connection, await self._commit(connection, rows)
+            except BaseException as error:
+                await connection.close()
+                if not (isinstance(error, DBAPIError) and error.connection_invalidated):
+                    raise
+                log.warning("intake connection was lost; retrying the batch on a new one")
+        connection = await self._connect()
+        try:
+            return connection, await self._commit(connection, rows)
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def _connect(self) -> AsyncConnection:
+        connection = await self.database.engine.connect()
+        if self.database.dialect == "postgresql":
+            # The batch is one INSERT, atomic by itself: autocommit saves BEGIN and COMMIT.
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
+
+    async def _commit(self, connection: AsyncConnection, rows: list[NewDelivery]) -> list[Stored]:
         first_of: dict[str, NewDelivery] = {}
         for row in rows:
             first_of.setdefault(row.delivery_id, row)
-        async with self.database.session() as session:
-            new_ids = await deliveries.insert_new(session, list(first_of.values()))
+        async with connection.begin():
+            new_ids = await deliveries.insert_new(connection, list(first_of.values()))
             known = [delivery_id for delivery_id in first_of if delivery_id not in new_ids]
-            stored_status = await deliveries.statuses(session, known) if known else {}
+            stored_status = await deliveries.statuses(connection, known) if known else {}
         outcomes = []
         for row in rows:
             if row.delivery_id in new_ids and first_of[row.delivery_id] is row:

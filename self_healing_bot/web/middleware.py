@@ -5,8 +5,8 @@ Plain ASGI (not BaseHTTPMiddleware) so the webhook path pays almost nothing for 
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"")
-        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex.encode()
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex().encode()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -43,5 +43,9 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id.decode()):
+        # bind/reset rather than `bound_contextvars`, which copies the whole context per request.
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id.decode())
+        try:
             await self.app(scope, receive, send_with_headers)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
