@@ -3,7 +3,7 @@
 Parameters: `model_name`; `mode` — `mlflow_alias` (point `alias` at `to_version`, default the
 version before the current one) or `pull_request` (set `version_key` in `version_file` to
 `to_version` on `branch`, a PR for humans to merge); `tracking_uri` for MLflow.
-Outputs: `from_version`, `to_version`, and for a PR `number`, `url`.
+Outputs: `from_version`, `to_version`, and for a PR `number`, `url`, `branch`, `head_sha`.
 
 The version rolled back from is the detection's `params.version` (the degraded one) when it
 says, else the alias's current version; an alias already at the target is left alone, so a
@@ -125,6 +125,9 @@ async def _revert_pin(context: ActionContext, parameters: RollbackModelParameter
         "to_version": parameters.to_version,
         "number": result.outputs["number"],
         "url": result.outputs["url"],
+        # What the executor verifies a pull request by, as for any fix pull request.
+        "branch": result.outputs["branch"],
+        "head_sha": result.outputs["head_sha"],
     }
     return ActionResult(result.summary, outputs)
 
@@ -143,7 +146,7 @@ register_action(
         description=__doc__ or "",
         write=True,
         minimum_level=AutomationLevel.AUTO,
-        outputs=("from_version", "to_version", "number", "url"),
+        outputs=("from_version", "to_version", "number", "url", "branch", "head_sha"),
         runner=run,
     )
 )

@@ -63,6 +63,8 @@ from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
 CHECK_NAME = "self-healing-bot"
 # Actions whose effect a later CI run proves or disproves, and the budget each one spends.
 _REPAIRING_ACTIONS = frozenset({"open_fix_pull_request", "rerun_failed_jobs", "dispatch_workflow"})
+# Actions that open a pull request the repair is then verified (or compensated) by.
+_PULL_REQUEST_ACTIONS = frozenset({"open_fix_pull_request", "rollback_model"})
 
 
 class StepFailedError(RuntimeError):
@@ -669,7 +671,7 @@ class PlaybookRemediation:
         for step in steps:
             if step.phase != "steps" or step.status != "succeeded":
                 continue
-            if step.uses == "open_fix_pull_request" and step.outputs.get("number"):
+            if step.uses in _PULL_REQUEST_ACTIONS and step.outputs.get("number"):
                 links.update(
                     pull_request=step.outputs["number"],
                     fix_branch=step.outputs.get("branch"),

@@ -101,3 +101,6 @@ async def test_a_pinned_version_is_reverted_in_a_pull_request(
     pull = await world.client.find_pull_request(REPO, parameters.branch or "")
     assert pull is not None and pull.number == first.outputs["number"]
     assert pull.title == "Roll churn back to version 6"
+    # The executor verifies the repair by the rollback commit's CI, as for a fix PR.
+    assert first.outputs["branch"] == parameters.branch
+    assert first.outputs["head_sha"] == await world.client.get_branch_sha(REPO, parameters.branch)
