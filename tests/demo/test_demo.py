@@ -62,15 +62,6 @@ def test_scenario_plays_the_six_incidents_of_the_issue():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the executor and detectors are still landing: in the last run only the data-drift "
-        "incident reached its expected end state (gpu_oom ended rolled_back; the numpy, flaky "
-        "and metric incidents were diagnosed 'unknown' and ended suggested; "
-        "the network re-run ended ignored)"
-    ),
-)
 def test_every_incident_reaches_its_expected_end_state():
     completed = subprocess.run(
         [
