@@ -1,5 +1,9 @@
 """`self-healing-bot drift REFERENCE CURRENT [--json] [--html FILE]`: a data-drift report.
 
+Tables above 2,000,000 rows (Parquet) or 256 MiB (CSV, JSON Lines) are streamed in bounded
+memory (`--stream`/`--no-stream` forces the choice); the progress bar is drawn on stderr only
+when stderr is a terminal, so redirected output and `--json` stay clean.
+
 Exit status 0 whether or not drift is found (drift is a finding, not a failure), 2 when an input
 file is missing, empty, corrupt or unreadable, or the options are invalid.
 """
@@ -13,6 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from self_healing_bot.drift.compare import ColumnOptions, DriftOptions
     from self_healing_bot.drift.report import DriftReport
 
 # Tables this large get a progress bar on stderr (stdout stays clean for --json).
@@ -36,36 +43,39 @@ def drift(
         int, typer.Option(min=100, help="Rows per side for p-value tests (seeded sample).")
     ] = 200_000,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="Per-column test, e.g. age=ks or city=psi:0.2 (repeatable). Tests: "
+            "ks, chisquare, z, wasserstein, jensenshannon, psi.",
+        ),
+    ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            help="Stream the tables in bounded memory (default: only when one is large); "
+            "KS and Wasserstein then read a seeded sample of --sample-limit rows per side.",
+        ),
+    ] = None,
 ) -> None:
     """Compare CURRENT with REFERENCE column by column (Evidently's tests and thresholds)."""
     from rich.console import Console
-    from rich.progress import Progress
 
-    from self_healing_bot.drift.compare import DriftConfigError, DriftOptions, compare_tables
+    from self_healing_bot.drift.compare import DriftConfigError, DriftOptions
     from self_healing_bot.drift.html_report import render_html
-    from self_healing_bot.drift.tables import TableReadError, open_table
+    from self_healing_bot.drift.tables import TableReadError
 
     errors = Console(stderr=True)
-    options = DriftOptions(
-        drift_share=drift_share,
-        require_effect_size=require_effect_size,
-        sample_limit=sample_limit,
-        seed=seed,
-    )
     try:
-        reference_table = open_table(reference)
-        current_table = open_table(current)
-        if max(reference_table.rows, current_table.rows) >= PROGRESS_ROWS:
-            with Progress(console=errors, transient=True) as progress:
-                task = progress.add_task("Comparing columns", total=len(reference_table.schema))
-                report = compare_tables(
-                    reference_table,
-                    current_table,
-                    options,
-                    on_column=lambda _name: progress.advance(task),
-                )
-        else:
-            report = compare_tables(reference_table, current_table, options)
+        options = DriftOptions(
+            drift_share=drift_share,
+            columns=parse_column_options(column or []),
+            require_effect_size=require_effect_size,
+            sample_limit=sample_limit,
+            seed=seed,
+        )
+        report = _compare(reference, current, options, stream, errors)
     except (TableReadError, DriftConfigError) as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from error
@@ -75,6 +85,72 @@ def drift(
         typer.echo(json.dumps(report.to_dict(), indent=2, allow_nan=False))
         return
     _print_summary(report)
+
+
+def parse_column_options(specifications: list[str]) -> dict[str, ColumnOptions]:
+    """`NAME=TEST[:THRESHOLD]` flags as column options.
+
+    >>> parse_column_options(["age=psi:0.2"])
+    {'age': ColumnOptions(kind=None, test=<DriftTest.PSI: 'psi'>, threshold=0.2)}
+    """
+    from self_healing_bot.drift.compare import ColumnOptions, DriftConfigError
+    from self_healing_bot.drift.statistics import DriftTest
+
+    tests = ", ".join(test.value for test in DriftTest)
+    columns: dict[str, ColumnOptions] = {}
+    for specification in specifications:
+        name, equals, rule = specification.rpartition("=")
+        test_name, _, threshold_text = rule.partition(":")
+        if not equals or not name or test_name not in set(DriftTest):
+            raise DriftConfigError(
+                f"--column {specification!r}: expected NAME=TEST[:THRESHOLD] with TEST one of "
+                f"{tests}"
+            )
+        try:
+            threshold = float(threshold_text) if threshold_text else None
+        except ValueError as error:
+            raise DriftConfigError(
+                f"--column {specification!r}: threshold {threshold_text!r} is not a number"
+            ) from error
+        if name in columns:
+            raise DriftConfigError(f"--column names {name!r} twice")
+        columns[name] = ColumnOptions(test=DriftTest(test_name), threshold=threshold)
+    return columns
+
+
+def _compare(
+    reference: Path, current: Path, options: DriftOptions, stream: bool | None, errors: Console
+) -> DriftReport:
+    """The exact comparison for tables that fit, the streamed one for large tables."""
+    from rich.progress import Progress
+
+    from self_healing_bot.drift.chunked import compare_large
+    from self_healing_bot.drift.chunks import is_large
+    from self_healing_bot.drift.compare import compare_tables
+    from self_healing_bot.drift.tables import format_of, open_table
+
+    if stream is None:
+        stream = any(is_large(path, format_of(path.name)) for path in (reference, current))
+    if stream:
+        with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+            task = progress.add_task("Streaming tables", total=1.0)
+            return compare_large(
+                reference,
+                current,
+                options,
+                on_progress=lambda done, total: progress.update(task, completed=done / total),
+            )
+    reference_table, current_table = open_table(reference), open_table(current)
+    if max(reference_table.rows, current_table.rows) < PROGRESS_ROWS:
+        return compare_tables(reference_table, current_table, options)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+        task = progress.add_task("Comparing columns", total=len(reference_table.schema))
+        return compare_tables(
+            reference_table,
+            current_table,
+            options,
+            on_column=lambda _name: progress.advance(task),
+        )
 
 
 def _print_summary(report: DriftReport) -> None:

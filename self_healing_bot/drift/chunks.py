@@ -60,14 +60,17 @@ def read_chunks(
     path: Path,
     table_format: TableFormat,
     columns: Sequence[str] | None = None,
-    chunk_rows: int = CHUNK_ROWS,
-    block_bytes: int = BLOCK_BYTES,
+    chunk_rows: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
-    """The rows of a table file in order, in chunks of bounded size (`columns` projects)."""
+    """The rows of a table file in order, in chunks of bounded size (`columns` projects).
+
+    Sizes default to the module's `CHUNK_ROWS` and `BLOCK_BYTES`, read at call time.
+    """
     if table_format is TableFormat.PARQUET:
-        yield from _parquet_chunks(path, columns, chunk_rows)
+        yield from _parquet_chunks(path, columns, chunk_rows or CHUNK_ROWS)
     else:
-        yield from _text_chunks(path, table_format, columns, block_bytes)
+        yield from _text_chunks(path, table_format, columns, block_bytes or BLOCK_BYTES)
 
 
 def _parquet_file(path: Path) -> pq.ParquetFile:

@@ -138,13 +138,16 @@ class ColumnSketch:
     def _count_values(self, values: st.FloatArray) -> None:
         if self.keys is None:
             return
-        positions = np.searchsorted(self.keys, values).clip(max=max(self.keys.size - 1, 0))
-        known = self.keys.size > 0 and bool((self.keys[positions] == values).all())
-        if known:
-            self.key_counts += np.bincount(positions, minlength=self.keys.size)
+        counted = pl.Series("value", values).value_counts(name="count").sort("value")
+        if counted.height > NUMERIC_DISTINCT_LIMIT:
+            self.keys = None
             return
-        keys, counts = np.unique(values, return_counts=True)
-        merged, old, new = st.align_counts(self.keys, self.key_counts, keys, counts)
+        merged, old, new = st.align_counts(
+            self.keys,
+            self.key_counts,
+            counted["value"].to_numpy(),
+            counted["count"].to_numpy().astype(np.int64),
+        )
         if merged.size > NUMERIC_DISTINCT_LIMIT:
             self.keys = None
             return
