@@ -227,8 +227,12 @@ class DemoStage:
             progress(f"maintainer merged pull request #{pull.number}")
 
     def _quiet(self) -> bool:
+        """No CI run pending and no webhook unsent: a run's `completed` webhooks are queued
+        after the run completes, and the bot must see them before the incident can end."""
         repository = self.sandbox.repository(self.scenario.repository)
-        return all(run.status == "completed" for run in repository.runs.values())
+        return all(run.status == "completed" for run in repository.runs.values()) and all(
+            delivery.status != "pending" for delivery in self.sandbox.sender.deliveries
+        )
 
     async def _settle(self) -> None:
         """Let CI and webhooks caused by the last incident finish before the next one."""
