@@ -56,6 +56,7 @@ from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, merge_configs
 from self_healing_bot.repo_config.loading import parse_config_layer
 from self_healing_bot.storage import repairs as store
+from self_healing_bot.storage.deliveries import as_utc
 from self_healing_bot.storage.detections import signature_history
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
@@ -512,7 +513,7 @@ class PlaybookRemediation:
             other
             for other in earlier
             if (other.pull_request is not None or other.rerun_run_id is not None)
-            and other.detected_at > utc_now() - timedelta(minutes=budgets.cooldown_minutes)
+            and as_utc(other.detected_at) > utc_now() - timedelta(minutes=budgets.cooldown_minutes)
         ]
         for action in _REPAIRING_ACTIONS:
             if failed_remedy:

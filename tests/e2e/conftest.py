@@ -173,13 +173,13 @@ def seed(
     stack: Stack,
     name: str,
     files: dict[str, bytes | str],
-    failures: list[dict[str, Any]],
+    jobs: dict[str, list[dict[str, Any]]],
     *,
-    job: str = "test",
     collaborators: dict[str, str] | None = None,
+    triggers: tuple[str, ...] = ("push", "pull_request"),
 ) -> Seeded:
-    """A repository on the bot's installation with one workflow of one job that fails by
-    `failures` (see `sandbox/ci_rules.py`), run on pushes and pull requests."""
+    """A repository on the bot's installation with one workflow whose jobs fail by their
+    rules (job name → failures, see `sandbox/ci_rules.py`)."""
     sandbox = stack.sandbox
     sandbox.add_repository(name, files, collaborators=collaborators or {"alice": "write"})
     installation = sandbox.installations.get(INSTALLATION)
@@ -187,12 +187,8 @@ def seed(
         sandbox.add_installation(INSTALLATION, name.split("/")[0], [name])
     else:
         installation.repositories.add(name)
-    sandbox.add_workflow(
-        name,
-        "ci",
-        [JobSpec.parse({"name": job, "failures": failures})],
-        triggers=("push", "pull_request"),
-    )
+    specs = [JobSpec.parse({"name": job, "failures": rules}) for job, rules in jobs.items()]
+    sandbox.add_workflow(name, "ci", specs, triggers=triggers)
     return Seeded(sandbox, name)
 
 

@@ -18,7 +18,14 @@ async def test_a_breaking_release_gets_a_pull_request_pinning_below_it(stack: St
         stack,
         "octo/deps",
         {".github/self-healing-bot.yml": CONFIG, "requirements.txt": b"numpy==1.23.5\n"},
-        [{"when": {"file": "requirements.txt", "not_contains": "<1.24"}, "log": NUMPY_RELEASE}],
+        {
+            "test": [
+                {
+                    "when": {"file": "requirements.txt", "not_contains": "<1.24"},
+                    "log": NUMPY_RELEASE,
+                }
+            ]
+        },
     )
     repo.push({"requirements.txt": b"numpy>=1.23\npandas==1.5.2\n"}, "Let numpy float")
 
@@ -39,7 +46,7 @@ async def test_a_transient_network_failure_is_re_run_once_and_verified(stack: St
         stack,
         "octo/net",
         {".github/self-healing-bot.yml": AUTO, "train.py": b"print(1)\n"},
-        [{"when": {"attempt_below": 2}, "log": NETWORK_TIMEOUT}],
+        {"test": [{"when": {"attempt_below": 2}, "log": NETWORK_TIMEOUT}]},
     )
     repo.push({"train.py": b"print(2)\n"}, "Log every epoch")
 
@@ -65,7 +72,7 @@ async def test_a_flaky_test_passes_on_re_run_is_marked_flaky_with_one_issue(
         stack,
         "octo/flaky",
         {".github/self-healing-bot.yml": AUTO, "train.py": b"print(1)\n"},
-        [{"when": {"attempt_below": 2}, "log": FLAKY_TEST}],
+        {"test": [{"when": {"attempt_below": 2}, "log": FLAKY_TEST}]},
     )
     repo.push({"train.py": b"print(2)\n"}, "Train for 60 epochs")
 
