@@ -213,3 +213,21 @@ async def test_health_readiness_metrics_and_headers(client: httpx.AsyncClient) -
         "shbot_oldest_queued_delivery_age_seconds",
     ):
         assert name in metrics
+
+
+async def test_other_methods_are_405_and_answers_carry_the_request_context(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    wrong = await client.get("/webhooks/github")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    body = workflow_run_body()
+    request_headers = {**headers("workflow_run", body), "X-Request-Id": "req-7"}
+    accepted = await client.post("/webhooks/github", content=body, headers=request_headers)
+    assert accepted.status_code == 202
+    assert accepted.json() == {
+        "delivery_id": request_headers["X-GitHub-Delivery"],
+        "status": "received",
+    }
+    assert accepted.headers["x-request-id"] == "req-7"
+    assert accepted.headers["x-content-type-options"] == "nosniff"
+    assert list(await stored(database)) == [request_headers["X-GitHub-Delivery"]]
