@@ -7,6 +7,10 @@ diagnosis parameters. A repository adds its own rules with `rules_from_config`.
 A failure rule normally ignores warning lines; `on_warning_lines` makes it count there
 too, for tools that report a real failure at warning level (pip's last network retry).
 
+`raised_in` pairs (library, category) re-categorise a hit by where the exception was
+raised: a `KeyError` from pandas' indexing is a missing column (data_validation), the
+same `KeyError` from the project's own dict lookup is a bug (code_error).
+
 Two kinds of rule carry no category: `step` marks an Actions step boundary, and
 `context` lines (traceback frames, installed versions, config values) only feed the
 parameters of whichever failure wins.
@@ -70,6 +74,7 @@ class Rule:
     ignore_case: bool = False
     kind: RuleKind = "failure"
     on_warning_lines: bool = False
+    raised_in: tuple[tuple[str, str], ...] = ()
 
 
 def _any(*alternatives: str) -> str:
@@ -92,6 +97,27 @@ def _context(rule_id: str, pattern: str, *extractors: str, ignore_case: bool = F
     return Rule(rule_id, pattern, None, 0, 0.0, extractors, ignore_case, kind="context")
 
 
+# Classes whose instances, when an attribute is missing, mean the library changed its API
+# under the project (pandas 2 dropped `DataFrame.append` and `.iteritems`), mapped to the
+# distribution to pin.
+LIBRARY_OBJECT_TYPES: dict[str, str] = {
+    "DataFrame": "pandas",
+    "Series": "pandas",
+    "Index": "pandas",
+    "DataFrameGroupBy": "pandas",
+    "SeriesGroupBy": "pandas",
+    "Categorical": "pandas",
+    "ndarray": "numpy",
+    "Tensor": "torch",
+    "Parameter": "torch",
+    "LazyFrame": "polars",
+    "KerasTensor": "keras",
+    "Booster": "xgboost",
+    "DMatrix": "xgboost",
+    "DatasetDict": "datasets",
+    "IterableDataset": "datasets",
+}
+
 # numpy prints sizes with "%.3g", so "201. GiB" (trailing dot) is a real format.
 _BYTES = r"(?P<amount>\d+(?:\.\d*)?) ?(?P<unit>[KMGT]i?B|bytes)"
 _PIP_REQ = r"(?P<package>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?P<spec>[<>=!~][^ ,;)'\"]*(?:,[<>=!~][^ ,;)'\"]*)*)?"  # noqa: E501
@@ -101,12 +127,25 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _context("actions-error", TS + r"##\[error\]"),
     # --- context: parameters only ---
     _context(
-        "python-frame", r'File "[^"]+", line \d+', r'File "(?P<file>[^"]+)", line (?P<line>\d+)'
+        "python-frame",
+        r'File "[^"]+", line \d+',
+        r'File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>[\w.<>]+))?',
+    ),
+    # pytest's own traceback locations: "pkg/mod.py:57: in func" or "...py:5989: KeyError".
+    _context(
+        "pytest-frame",
+        TS + r"[\w./-]+\.py:\d+: (?:in [\w<>]+|[A-Z]\w*(?:Error|Exception))[ \t]*$",
+        r"(?P<file>[\w./-]+\.py):(?P<line>\d+): (?:in (?P<function>[\w<>]+))?",
     ),
     _context(
         "pip-installed",
         r"Successfully installed ",
         r"Successfully installed (?P<installed>.+)$",
+    ),
+    _context(
+        "pip-already-installed",
+        r"Requirement already satisfied: [A-Za-z0-9._-]+ in \S+ \([0-9]",
+        r"Requirement already satisfied: (?P<installed_name>[A-Za-z0-9._-]+) in \S+ \((?P<installed_version>[0-9][^)]*)\)",  # noqa: E501
     ),
     _context(
         "config-batch-size",
@@ -175,6 +214,22 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r("shell-killed", r"(?:^|\s|: )Killed[ \t]*(?:python|$)", "host_oom", 80, 0.75),
     _r("exit-137", r"exit(?:ed with)? code:? 137\b", "host_oom", 78, 0.7),
+    _r(
+        # torchrun/accelerate report a child killed by the kernel's OOM killer as SIGKILL.
+        "child-sigkill",
+        r"(?:exitcode\s*: -9\b|Signal 9 \(SIGKILL\) received by PID)",
+        "host_oom",
+        78,
+        0.7,
+    ),
+    _r(
+        # GitHub's own wording names memory starvation as the usual cause.
+        "runner-lost-communication",
+        r"lost communication with the server\. .*starves it for CPU/Memory",
+        "host_oom",
+        60,
+        0.6,
+    ),
     # --- GPU runtime ---
     _r("cuda-device-assert", r"device-side assert triggered", "cuda_error", 84, 0.9),
     _r("cuda-illegal-access", r"illegal memory access was encountered", "cuda_error", 84, 0.9),
@@ -189,6 +244,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"Torch not compiled with CUDA enabled",
             r"cudaErrorNoDevice",
             r"NVIDIA-SMI has failed",
+            r"CUDA Setup failed despite GPU being available",
         ),
         "cuda_error",
         84,
@@ -216,8 +272,17 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "cuda_error",
         70,
         0.8,
+        # A collective that timed out is usually a straggler or a network blip: re-run once.
+        r"(?P<transient>Watchdog caught collective operation timeout|ncclRemoteError)",
     ),
-    _r("ecc-error", r"uncorrectable ECC error", "cuda_error", 84, 0.9),
+    _r(
+        "ecc-error",
+        r"uncorrectable ECC error",
+        "cuda_error",
+        84,
+        0.9,
+        r"(?P<transient>uncorrectable ECC error)",
+    ),
     # --- disk ---
     _r(
         "no-space",
@@ -255,6 +320,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         _any(
             r"ResolutionImpossible",
             r"Cannot install .+ because these package versions have conflicting dependencies",
+            r"resolution-too-deep",
+            r"ResolutionTooDeep",
+            r"Dependency resolution exceeded maximum depth",
         ),
         "dependency_resolution",
         80,
@@ -278,11 +346,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"nothing provides",
             r"Could not solve for environment specs",
             r"ResolvePackageNotFound",
+            r"does not exist \(perhaps a typo or a missing channel\)",
         ),
         "dependency_resolution",
         80,
         0.9,
         r"nothing provides (?:requested )?" + _PIP_REQ,
+        r"(?P<package>[A-Za-z0-9_.-]+) (?P<spec>[0-9][^ ]*)\s+does not exist",
     ),
     _r(
         "conda-missing-spec",
@@ -312,6 +382,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"No solution found when resolving dependencies",
             r"your requirements are unsatisfiable",
             r"requirements are unsatisfiable",
+            # The explanation's first line names the user's own requirement first.
+            r"(?:─▶|`->) Because .* you require ",
         ),
         "dependency_resolution",
         80,
@@ -362,6 +434,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "missing_dependency",
         76,
         0.85,
+        r"not found in your environment: (?P<package>[A-Za-z][\w-]*(?:\.[\w-]+)*)",
         r"requires `?(?P<package>[A-Za-z][\w.-]*)(?P<spec>[<>=!~][^`: ]*)?`?",
         r"Missing optional dependency '(?P<package>[\w.-]+)'",
         r"(?P<package>[A-Za-z][\w.-]*) is not installed",
@@ -369,11 +442,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _r(
         "command-not-found",
-        r"(?:: command not found|: not found$)",
+        r"(?:: command not found|: not found$|Failed to spawn: `)",
         "missing_dependency",
         45,
         0.6,
         r"(?P<command>[A-Za-z0-9_.-]+): command not found",
+        # uv runs console scripts from the project's environment: the package is missing.
+        r"Failed to spawn: `(?P<package>[^`]+)`",
     ),
     _r(
         "circular-or-own-import",
@@ -385,6 +460,26 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "code_error",
         74,
         0.85,
+    ),
+    Rule(
+        # A private submodule (torch._six) of an installed package: a new release removed it.
+        "private-submodule-removed",
+        r"No module named '[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*\._[A-Za-z0-9_]+'",
+        "dependency_api_change",
+        78,
+        0.85,
+        (r"No module named '(?P<module>[A-Za-z0-9_.]+)'",),
+    ),
+    _r(
+        "library-object-attribute",
+        TS_E
+        + r"AttributeError: '(?:"
+        + "|".join(LIBRARY_OBJECT_TYPES)
+        + r")' object has no attribute '",
+        "dependency_api_change",
+        72,
+        0.8,
+        r"'(?P<object_type>\w+)' object has no attribute '(?P<name>\w+)'",
     ),
     _r(
         "cannot-import-name",
@@ -450,6 +545,15 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         0.85,
     ),
     _r(
+        # dvc lists each missing file as "name: <path>, md5: <hash>" under its warning.
+        "dvc-missing-entry",
+        TS + r"name: \S+, md5: [0-9a-f]+",
+        "data_missing",
+        30,
+        0.5,
+        r"name: (?P<path>[^\s,]+), md5:",
+    ),
+    _r(
         "object-store-missing",
         _any(
             r"NoSuchKey",
@@ -458,10 +562,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"404 Client Error",
             r"Not Found for url",
             r"HeadObject operation: Not Found",
+            r"No such object: ",
         ),
         "data_missing",
-        68,
+        69,
         0.8,
+        r"No such object: (?P<gcs_object>\S+)",
         r"(?P<path>s3://[^\s'\"]+|gs://[^\s'\"]+)",
         r"for url: (?P<path>\S+)",
     ),
@@ -481,6 +587,17 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         0.85,
         r"(?:Dataset|Repository|dataset) '(?P<path>[^']+)'",
         r"(?P<path>[\w.-]+/[\w.-]+) is not a local folder",
+    ),
+    _r(
+        # transformers/huggingface_hub when the Hub is unreachable and nothing is cached:
+        # the model is missing only because the remote was down, so a re-run can fix it.
+        "hub-unreachable",
+        r"We couldn't connect to '[^']+' to load",
+        "data_missing",
+        73,
+        0.8,
+        r"(?P<transient>We couldn't connect to) '(?P<url>[^']+)'",
+        r"it looks like (?P<path>\S+) is not the path",
     ),
     _r(
         "mlflow-missing",
@@ -524,7 +641,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "data_validation",
         62,
         0.8,
-        r"column '(?P<column>[^']+)'",
+        r"[Cc]olumn '(?P<column>[^']+)'",
     ),
     _r(
         "nan-inf-input",
@@ -559,11 +676,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         0.8,
     ),
     _r(
+        # pandas' own words for labels missing from the columns.
         "column-keyerror",
-        TS_E + r"KeyError: \"?\[?'[^']+'\]?(?: not in index| not found in axis)?",
+        TS_E + r"KeyError: \"(?:\[.*\] not in index|\[.*\] not found in axis|None of \[)",
         "data_validation",
         56,
-        0.7,
+        0.75,
         r"KeyError: \"?\[?'(?P<column>[^']+)'",
     ),
     _r(
@@ -602,6 +720,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"-(?:rmse|logloss|mlogloss|error|auc):nan",
             r"Gradient overflow\. Skipping step",
             r"NaN detected",
+            r"loss scale already at minimum",
         ),
         "nan_loss",
         74,
@@ -619,8 +738,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "timeout",
         76,
         0.92,
-        r"maximum execution time of (?P<minutes>\d+) minutes",
-        r"timed out after (?P<minutes>\d+) minutes",
+        r"maximum execution time of (?P<timeout_minutes>\d+) minutes",
+        r"timed out after (?P<timeout_minutes>\d+) minutes",
     ),
     _r(
         "pytest-timeout",
@@ -709,6 +828,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"rate limit exceeded",
             r"Rate limit reached",
             r"returned error: 50[0234]",
+            r"\(SlowDown\)",
+            r"reduce your request rate",
         ),
         "network_transient",
         70,
@@ -750,6 +871,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"requested access to the resource is denied",
             r"Must have admin rights",
             r"could not read Username",
+            r"\b40[13] (?:GET|POST|PUT|PATCH|DELETE|HEAD) http",
+            r"exceptions\.Forbidden",
+            r"does not have [\w.]+ access to",
+            r"Permission '[\w.]+' denied",
+            r"error code 40[13] != 200",
+            r"401 Authorization Required",
         ),
         "auth_error",
         78,
@@ -859,10 +986,27 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _r(
         "python-exception",
         TS_E
-        + r"(?:[\w.]+\.)?(?:TypeError|ValueError|IndexError|NameError|UnboundLocalError|ZeroDivisionError|RecursionError|NotImplementedError|KeyError|AttributeError|RuntimeError|LookupError|OverflowError|UnicodeDecodeError): ",  # noqa: E501
+        + r"(?:[\w.]+\.)?(?:TypeError|ValueError|IndexError|NameError|UnboundLocalError|ZeroDivisionError|RecursionError|NotImplementedError|AttributeError|RuntimeError|LookupError|OverflowError|UnicodeDecodeError): ",  # noqa: E501
         "code_error",
         50,
         0.7,
+    ),
+    Rule(
+        "keyerror",
+        TS_E + r"(?:[\w.]+\.)?KeyError: ",
+        "code_error",
+        50,
+        0.7,
+        (r"KeyError: \"?\[?'(?P<key>[^']+)'",),
+        raised_in=(("pandas", "data_validation"), ("polars", "data_validation")),
+    ),
+    _r(
+        # Any other uncaught exception: better a pointer at the code than no diagnosis.
+        "uncaught-exception",
+        TS_E + r"(?:[a-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception): \S",
+        "code_error",
+        34,
+        0.55,
     ),
 )
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from self_healing_bot.diagnosis.result import Diagnosis, Evidence
+from self_healing_bot.diagnosis.rules import LIBRARY_OBJECT_TYPES
 from self_healing_bot.diagnosis.scanning import Hit, ScanResult
 from self_healing_bot.diagnosis.signature import failure_signature
 
@@ -68,10 +69,13 @@ _DISTRIBUTIONS = {
 
 _NOT_PROJECT = re.compile(
     r"(?:site-packages|dist-packages|/lib/python\d|\\lib\\|<frozen|<string>|<stdin>|"
-    r"/hostedtoolcache/|/opt/conda/|/usr/lib/|importlib)"
+    r"/hostedtoolcache/|/opt/conda/|/usr/lib/|importlib|\.pyx$|\.pxi$)"
 )
 _WORKSPACE = re.compile(r"^(?:/home/runner/work/[^/]+/[^/]+/|/__w/[^/]+/[^/]+/|/github/workspace/)")
 _INSTALLED = re.compile(r"([A-Za-z0-9_.]+(?:-[A-Za-z][A-Za-z0-9_.]*)*)-(\d[^\s]*)")
+_LIBRARY_PATH = re.compile(r"(?:site|dist)-packages/([A-Za-z0-9_]+)")
+_EXACT_PIN = re.compile(r"^\s*===?\s*([0-9][\w.+!-]*)$")
+_FRAME_RULES = frozenset({"python-frame", "pytest-frame"})
 
 
 # Outcomes a test commonly asserts about, and so quotes in its assertion message.
@@ -103,19 +107,52 @@ def _same_place(hit: Hit, winner: Hit) -> bool:
     return hit.source == winner.source and abs(hit.line - winner.line) <= NEARBY_LINES
 
 
+def _frames_before(hits: Sequence[Hit], winner: Hit) -> list[Hit]:
+    return [
+        hit
+        for hit in hits
+        if hit.order < winner.order and hit.rule.id in _FRAME_RULES and _same_place(hit, winner)
+    ]
+
+
 def _project_frame(hits: Sequence[Hit], winner: Hit) -> Hit | None:
-    """The last traceback frame in the project's own code shortly before the winner."""
-    frame = None
-    for hit in hits:
-        if hit.order > winner.order:
-            break
-        if (
-            hit.rule.id == "python-frame"
-            and _same_place(hit, winner)
-            and _project_location(hit.groups.get("file", ""))
-        ):
-            frame = hit
-    return frame
+    """The last traceback frame in the project's own code shortly before the winner.
+
+    An exception raised inside a library and re-raised ("The above exception was the
+    direct cause...") shows the project's frames only in the second traceback, before
+    the winner's rule matches again.
+    """
+    frames = [h for h in _frames_before(hits, winner) if _project_location(h.groups["file"])]
+    if frames:
+        return frames[-1]
+    again = next((h for h in hits if h.order > winner.order and h.rule is winner.rule), None)
+    if again is None:
+        return None
+    chained = [h for h in _frames_before(hits, again) if h.order > winner.order]
+    chained = [h for h in chained if _project_location(h.groups["file"])]
+    return chained[-1] if chained else None
+
+
+def _library_of(frame: Hit) -> str | None:
+    """The installed library a frame runs in: its site-packages directory or Cython module."""
+    found = _LIBRARY_PATH.search(frame.groups["file"])
+    if found:
+        return found.group(1)
+    function = frame.groups.get("function") or ""
+    if frame.groups["file"].endswith((".pyx", ".pxi")) and "." in function:
+        return function.split(".")[0]
+    return None
+
+
+def _category(winner: Hit, hits: Sequence[Hit]) -> str:
+    """The winner's category, or the one its rule names for the library that raised it."""
+    category = winner.rule.category
+    assert category is not None  # failure rules always carry a validated category
+    frames = _frames_before(hits, winner)
+    if winner.rule.raised_in and frames:
+        library = _library_of(frames[-1])
+        return dict(winner.rule.raised_in).get(library or "", category)
+    return category
 
 
 def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
@@ -124,6 +161,9 @@ def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
         if hit.rule.id == "pip-installed":
             for name, version in _INSTALLED.findall(hit.groups.get("installed", "")):
                 versions[name.lower().replace("_", "-")] = version
+        if hit.rule.id == "pip-already-installed":
+            name = hit.groups["installed_name"].lower().replace("_", "-")
+            versions[name] = hit.groups["installed_version"]
     return versions
 
 
@@ -135,14 +175,32 @@ def _config_value(hits: Sequence[Hit], rule_id: str) -> dict[str, int | str]:
     return {key: int(value) if value.isdigit() else value for key, value in found.items()}
 
 
-def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
-    category = winner.rule.category
+def _package_params(params: dict[str, Any], category: str, hits: Sequence[Hit]) -> None:
+    """Name the distribution to pin or add, and the versions the log shows for it."""
+    if "module" in params:
+        module = params["module"]
+        params["package"] = _DISTRIBUTIONS.get(module, _DISTRIBUTIONS.get(module.split(".")[0]))
+        params["package"] = params["package"] or module.split(".")[0].replace("_", "-")
+    elif params.get("object_type") in LIBRARY_OBJECT_TYPES:
+        params["package"] = LIBRARY_OBJECT_TYPES[params["object_type"]]
+    pinned = _EXACT_PIN.match(params.get("spec") or "")
+    if pinned and "package" in params:
+        params.setdefault("version", pinned.group(1))
+    if category == "dependency_api_change" and "package" in params:
+        installed = _installed_versions(hits).get(params["package"].lower())
+        if installed:
+            # The installed release is the breaking one: the playbook pins below it.
+            params["installed_version"] = installed
+            params["version"] = installed
+
+
+def _params(winner: Hit, hits: Sequence[Hit], category: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    internal = {"amount", "unit", "shape", "dtype", "installed"}
+    internal = {"amount", "unit", "shape", "dtype", "installed", "installed_name", "gcs_object"}
     related = [winner] + [
         hit
         for hit in hits
-        if hit.rule.category == category
+        if hit.rule.category == winner.rule.category
         and hit is not winner
         and _is_failure(hit)
         and _same_place(hit, winner)
@@ -154,6 +212,8 @@ def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
         requested = _requested_bytes(hit.groups)
         if requested is not None:
             params.setdefault("requested_bytes", requested)
+        if "gcs_object" in hit.groups:
+            params.setdefault("path", "gs://" + hit.groups["gcs_object"])
     if winner.step:
         params["step"] = winner.step
     if winner.source:
@@ -167,14 +227,13 @@ def _params(winner: Hit, hits: Sequence[Hit]) -> dict[str, Any]:
         params.update(_config_value(hits, "config-batch-size"))
     if category == "nan_loss":
         params.update(_config_value(hits, "config-learning-rate"))
-    if "module" in params:
-        module = params["module"]
-        params["package"] = _DISTRIBUTIONS.get(module, _DISTRIBUTIONS.get(module.split(".")[0]))
-        params["package"] = params["package"] or module.split(".")[0].replace("_", "-")
-        if category == "dependency_api_change":
-            installed = _installed_versions(hits).get(params["package"].lower())
-            if installed:
-                params["installed_version"] = installed
+    _package_params(params, category, hits)
+    if category == "data_validation" and "key" in params:
+        params.setdefault("column", params.pop("key"))
+    if "transient" in params:
+        params["transient"] = True
+    if "timeout_minutes" in params:
+        params["timeout_minutes"] = int(params["timeout_minutes"])
     if category not in ("lint_failure",) and "file" not in params:
         frame = _project_frame(hits, winner)
         if frame is not None:
@@ -232,8 +291,7 @@ def select_root_cause(scan: ScanResult) -> Diagnosis:
     if not failures:
         return _unknown(scan, "No known failure pattern in the log; see the error lines")
     winner = min(failures, key=lambda hit: (-hit.rule.priority, hit.order))
-    category = winner.rule.category
-    assert category is not None  # failure rules always carry a validated category
+    category = _category(winner, scan.hits)
     rivals = [
         hit
         for hit in failures
@@ -246,7 +304,7 @@ def select_root_cause(scan: ScanResult) -> Diagnosis:
         confidence *= 0.9
     if confidence < MIN_CONFIDENCE:
         return _unknown(scan, f"Too little evidence to name a cause (best guess {category})")
-    params = _params(winner, scan.hits)
+    params = _params(winner, scan.hits, category)
     if scan.skipped_bytes:
         params["skipped_bytes"] = scan.skipped_bytes
     evidence = _evidence(winner, scan.hits)
