@@ -5,8 +5,10 @@ reference and current Parquet files in a temporary directory, runs both tools as
 on the same files, and prints one line:
 `ours_s=... evidently_s=... speedup=... ours_peak_mb=... evidently_peak_mb=... same_decisions=...`.
 Targets: speedup >= 10, ours_peak_mb <= 1024, same_decisions=true.
+Then the streamed path alone on `--streamed-rows` (default 10,000,000) rows, second line:
+`streamed_rows=... streamed_s=... streamed_peak_mb=...` (0 skips it).
 
-    .venv/bin/python bench/drift/run.py [--rows N]
+    .venv/bin/python bench/drift/run.py [--rows N] [--streamed-rows N]
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def measure(command: list[str]) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--streamed-rows", type=int, default=10_000_000)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         reference, current = generate(arguments.rows, Path(directory))
@@ -118,8 +121,19 @@ def main() -> None:
     print(
         f"ours_s={ours_s:.2f} evidently_s={evidently_s:.2f} speedup={evidently_s / ours_s:.1f} "
         f"ours_peak_mb={ours_mb:.0f} evidently_peak_mb={evidently_mb:.0f} "
-        f"same_decisions={'true' if ours == theirs else 'false'}"
+        f"same_decisions={'true' if ours == theirs else 'false'}",
+        flush=True,
     )
+    if arguments.streamed_rows:
+        with tempfile.TemporaryDirectory() as directory:
+            reference, current = generate(arguments.streamed_rows, Path(directory))
+            streamed_s, streamed_mb, _ = measure(
+                [*ours_command[:3], "drift", str(reference), str(current), "--json", "--stream"]
+            )
+        print(
+            f"streamed_rows={arguments.streamed_rows} streamed_s={streamed_s:.2f} "
+            f"streamed_peak_mb={streamed_mb:.0f}"
+        )
 
 
 if __name__ == "__main__":
