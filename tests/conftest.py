@@ -15,7 +15,10 @@ from sqlalchemy import text
 
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.migrate import upgrade
+from tests.mlflow_server import mlflow_url  # one MLflow server for the whole session
 from tests.servers import POSTGRES_ADMIN_URL, require_server
+
+__all__ = ["mlflow_url"]
 
 
 def _admin(statement: str) -> None:

@@ -6,12 +6,11 @@ import uuid
 
 import httpx
 
-from tests.degradation.conftest import mlflow_url
 from tests.degradation.test_mlflow_source import _log_run, _post
 from tests.detectors.drift_fixtures import Harness, harness, migrated_template
 from tests.detectors.test_model_degradation import metrics_json, push_metrics
 
-__all__ = ["harness", "migrated_template", "mlflow_url"]
+__all__ = ["harness", "migrated_template"]
 
 
 def register_model(mlflow_url: str, champion_accuracy: float | None) -> str:

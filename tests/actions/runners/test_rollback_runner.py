@@ -16,7 +16,6 @@ from self_healing_bot.actions.rollback_model import (
 )
 from self_healing_bot.detectors.registry import Detection
 from tests.actions.runners.conftest import MakeContext
-from tests.degradation.conftest import mlflow_url as mlflow_url  # the real server fixture
 from tests.github.world import REPO, World
 
 API = "/api/2.0/mlflow"

@@ -1,4 +1,8 @@
-"""A real `mlflow server` (SQLite backend in a temp dir), started once per test session."""
+"""A real `mlflow server` (SQLite backend in a temp dir), started once per test session.
+
+Registered in `tests/conftest.py` so every test that asks for `mlflow_url` shares one server
+(it takes 20-50 s to start).
+"""
 
 from __future__ import annotations
 
