@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from self_healing_bot.github import connection
 from self_healing_bot.settings import Settings
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.api_keys import Role, create_key
@@ -21,6 +22,7 @@ from self_healing_bot.storage.models import (
     Execution,
     WebhookDelivery,
 )
+from tests.api.rows import FLAKY_SIGNATURE, Rows, store_rows
 from tests.webhooks import running_app
 
 
@@ -33,26 +35,47 @@ class World:
     victim_key_id: str
     dead_delivery_id: str
     execution_id: int
+    rows: Rows
 
     def as_role(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
     def url(self, path: str) -> str:
         """`path` from the OpenAPI document with its parameters naming the seeded rows."""
+        owner, name = self.rows.repository.split("/")
         return path.format(
             delivery_id=self.dead_delivery_id,
             execution_id=self.execution_id,
             key_id=self.victim_key_id,
+            repair_id=self.rows.approval_repair,
+            report_id=self.rows.drift_report,
+            owner=owner,
+            name=name,
+            signature=FLAKY_SIGNATURE,
         )
 
 
 def api_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"broker_url": "", "webhook_secret": "api-tests", **overrides}
+    # A token, so approving may act as an installation; nothing listens at the URL, and the
+    # approvals the tests make are dry runs that call no GitHub API.
+    values: dict[str, object] = {
+        "broker_url": "",
+        "webhook_secret": "api-tests",
+        "github_token": "api-tests-token",
+        "github_api_url": "http://127.0.0.1:9",
+        **overrides,
+    }
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         **values,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture(autouse=True)
+def own_github_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds the process-wide GitHub client from its own settings and drops it."""
+    monkeypatch.setattr(connection, "_process_github", None)
 
 
 @pytest.fixture
@@ -94,8 +117,16 @@ async def seed(client: httpx.AsyncClient) -> World:
         session.add(execution)
         await session.flush()
         execution_id = execution.id
+        rows = await store_rows(session, "octo/ml", "workflow-run-delivery")
     return World(
-        client, database, keys, victim.key, victim.info.key_id, dead.delivery_id, execution_id
+        client,
+        database,
+        keys,
+        victim.key,
+        victim.info.key_id,
+        dead.delivery_id,
+        execution_id,
+        rows,
     )
 
 

@@ -38,7 +38,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/executions/{execution_id}/rerun"): Operation(
         Role.OPERATOR, audit_action="replay", ok_status=202
     ),
+    ("GET", "/api/v1/detections"): Operation(Role.VIEWER),
+    ("GET", "/api/v1/signatures"): Operation(Role.VIEWER),
+    ("POST", "/api/v1/signatures/{owner}/{name}/{signature}/ignore"): Operation(
+        Role.OPERATOR, audit_action="signature.ignore"
+    ),
+    ("GET", "/api/v1/repairs"): Operation(Role.VIEWER),
+    ("GET", "/api/v1/repairs/{repair_id}"): Operation(Role.VIEWER),
+    ("POST", "/api/v1/repairs/{repair_id}/approve"): Operation(
+        Role.OPERATOR, audit_action="repair.approve"
+    ),
+    ("GET", "/api/v1/drift-reports"): Operation(Role.VIEWER),
+    ("GET", "/api/v1/drift-reports/{report_id}"): Operation(Role.VIEWER),
+    ("GET", "/api/v1/drift-reports/{report_id}/report.html"): Operation(Role.VIEWER),
     ("GET", "/api/v1/repositories"): Operation(Role.VIEWER),
+    ("GET", "/api/v1/repositories/{owner}/{name}"): Operation(Role.VIEWER),
     ("GET", "/api/v1/playbooks"): Operation(Role.VIEWER),
     ("POST", "/api/v1/playbooks/validate"): Operation(Role.VIEWER, body={"content": PLAYBOOK}),
     ("GET", "/api/v1/audit"): Operation(Role.ADMIN),

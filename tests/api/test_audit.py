@@ -9,6 +9,7 @@ from self_healing_bot.storage.api_keys import Role
 from self_healing_bot.storage.models import AuditEvent
 from tests.api.conftest import World
 from tests.api.operations import OPERATIONS
+from tests.api.rows import FLAKY_SIGNATURE
 
 WRITES = sorted(key for key, operation in OPERATIONS.items() if operation.audit_action)
 
@@ -37,7 +38,12 @@ async def test_a_successful_write_is_audited(world: World, method: str, path: st
     assert event.actor == f"{operation.role}-key (key {key_id})"
     assert event.detail["actor_key_id"] == key_id
     assert event.detail["client"] == "127.0.0.1"
-    subjects = {"replay": world.dead_delivery_id, "key.revoke": world.victim_key_id}
+    subjects = {
+        "replay": world.dead_delivery_id,
+        "key.revoke": world.victim_key_id,
+        "repair.approve": str(world.rows.approval_repair),
+        "signature.ignore": f"{world.rows.repository} {FLAKY_SIGNATURE}",
+    }
     assert event.subject == subjects.get(event.action, response.json().get("key_id"))
 
 

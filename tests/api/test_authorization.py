@@ -1,12 +1,36 @@
-"""The role-by-endpoint matrix over every operation in the app's OpenAPI."""
+"""The role-by-endpoint matrix over every operation in the app's OpenAPI.
+
+One app serves the whole matrix (an app per case would cost the suite minutes): a write that
+succeeded for one caller may answer 404 or 409 for the next, which the matrix allows.
+"""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
 
+import pytest
+import pytest_asyncio
+
+from self_healing_bot.github import connection
 from self_healing_bot.storage.api_keys import Role
-from tests.api.conftest import World
+from tests.api.conftest import World, api_settings, seed, settle
 from tests.api.operations import OPERATIONS, Operation
+from tests.webhooks import running_app
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    database = tmp_path_factory.mktemp("matrix") / "api.db"
+    settings = api_settings(f"sqlite+aiosqlite:///{database}", api_rate_limit="100000/minute")
+    original = connection._process_github
+    async with running_app(settings) as client:
+        shared = await seed(client)
+        yield shared
+        await settle(shared.database)
+    connection._process_github = original
+
 
 CALLERS = ["no key", "malformed key", "wrong secret", "revoked key", *Role]
 

@@ -11,13 +11,29 @@ from fastapi import APIRouter
 from self_healing_bot.web.api import (
     audit,
     deliveries,
+    detections,
+    drift_reports,
     executions,
     keys,
     playbooks,
+    repairs,
     repositories,
+    signatures,
 )
 from self_healing_bot.web.api.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-for resource in (deliveries, executions, repositories, playbooks, audit, keys):
+RESOURCES = (
+    deliveries,
+    executions,
+    detections,
+    signatures,
+    repairs,
+    drift_reports,
+    repositories,
+    playbooks,
+    audit,
+    keys,
+)
+for resource in RESOURCES:
     router.include_router(resource.router)

@@ -11,3 +11,5 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 Text = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^\x00]*$")]
+# One part of `owner/name`: GitHub allows letters, digits, '-', '_' and '.'.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
