@@ -56,9 +56,6 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-TABLES = ("executions", "audit_events", "webhook_deliveries")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each engine the bot supports."""
@@ -71,7 +68,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     async def empty() -> None:
         database = Database.connect(url)
         async with database.session() as session:
-            await session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY"))
+            # Every table the migrations made, so a test never sees another test's rows.
+            tables = (
+                await session.execute(
+                    text(
+                        "SELECT quote_ident(tablename) FROM pg_tables "
+                        "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                )
+            ).scalars()
+            await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
         await database.close()
 
     asyncio.run(empty())

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from self_healing_bot.detectors.registry import load_detectors
 from self_healing_bot.github.connection import GitHub
@@ -32,7 +31,6 @@ INSTALLATION_ID = 77
 REPO = "octo/ml"
 ORG_REPO = "octo/.github"
 CONFIG = ".github/self-healing-bot.yml"
-MY_TABLES = ("detections", "failure_signatures", "repo_configs")
 
 CUDA_OOM_LOG = """\
 ##[group]Run actions/checkout@v4
@@ -148,10 +146,3 @@ async def bot(sqlite_url: str, org_config: str | None) -> AsyncIterator[Bot]:
     await sandbox.close()
     await database.close()
     assert sandbox.response_errors == [], "the sandbox sent responses GitHub's schema rejects"
-
-
-async def truncate(database: Database) -> None:
-    """The session-wide PostgreSQL database is shared: start from empty tables of ours."""
-    if database.dialect == "postgresql":
-        async with database.session() as session:
-            await session.execute(text(f"TRUNCATE {', '.join(MY_TABLES)} RESTART IDENTITY"))

@@ -14,7 +14,6 @@ from self_healing_bot.storage.detections import (
     signature_history,
 )
 from self_healing_bot.storage.repo_configs import last_valid_config, save_valid_config
-from tests.detectors.pipeline_fixtures import truncate
 
 REPO = "octo/storage"
 
@@ -41,7 +40,6 @@ def failure(signature: str, sha: str, run_id: int, attempt: int, job: str = "tra
 
 
 async def test_each_failure_is_stored_once_and_counted_in_its_history(database: Database) -> None:
-    await truncate(database)
     first = failure("gpu_oom:aa", "sha1", run_id=1, attempt=1)
     async with database.session() as session:
         assert await record_detections(session, "d1", REPO, [first]) == [first]
@@ -68,7 +66,6 @@ async def test_each_failure_is_stored_once_and_counted_in_its_history(database: 
 async def test_a_pass_on_rerun_marks_only_that_jobs_signatures_on_that_commit_flaky(
     database: Database,
 ) -> None:
-    await truncate(database)
     detections = [
         failure("gpu_oom:aa", "sha1", run_id=1, attempt=1, job="train"),
         failure("test_failure:bb", "sha1", run_id=1, attempt=1, job="test"),
@@ -93,7 +90,6 @@ async def test_a_pass_on_rerun_marks_only_that_jobs_signatures_on_that_commit_fl
 
 
 async def test_the_last_valid_config_is_kept_per_repository(database: Database) -> None:
-    await truncate(database)
     first = RepoConfig.model_validate({"budgets": {"reruns_per_hour": 1}})
     second = RepoConfig.model_validate({"budgets": {"reruns_per_hour": 2}})
     async with database.session() as session:
