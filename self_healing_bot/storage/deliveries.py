@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, and_, func, or_, select, text, update
+import asyncpg
+from sqlalchemy import Update, and_, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -76,24 +77,53 @@ def as_utc(moment: datetime) -> datetime:
 
 
 # PostgreSQL takes a whole batch as one statement of arrays: one prepared plan whatever the
-# batch size, one round trip, and atomic on its own (the intake runs it in autocommit).
-_INSERT_UNNEST = text(
-    """
+# batch size, one round trip, and atomic on its own. Numbered parameters, so asyncpg runs it as
+# is (the intake's connections) and so does SQLAlchemy's exec_driver_sql (sessions).
+_INSERT_UNNEST = """
     INSERT INTO webhook_deliveries (
         delivery_id, event, action, repository, installation_id, body, status, last_error,
         finished_at, attempts, received_at, updated_at
     )
-    SELECT *, 0, :now, :now FROM unnest(
-        CAST(:delivery_ids AS VARCHAR[]), CAST(:events AS VARCHAR[]),
-        CAST(:actions AS VARCHAR[]), CAST(:repositories AS VARCHAR[]),
-        CAST(:installation_ids AS BIGINT[]), CAST(:bodies AS BYTEA[]),
-        CAST(:statuses AS VARCHAR[]), CAST(:last_errors AS TEXT[]),
-        CAST(:finished_ats AS TIMESTAMPTZ[])
+    SELECT *, 0, $10, $10 FROM unnest(
+        $1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::bigint[], $6::bytea[],
+        $7::varchar[], $8::text[], $9::timestamptz[]
     )
     ON CONFLICT (delivery_id) DO NOTHING
     RETURNING delivery_id
-    """
-)
+"""
+_STATUSES = "SELECT delivery_id, status FROM webhook_deliveries WHERE delivery_id = ANY($1)"
+
+
+def _unnest_arguments(rows: Sequence[NewDelivery]) -> tuple[object, ...]:
+    now = utc_now()
+    return (
+        [row.delivery_id for row in rows],
+        [row.event for row in rows],
+        [row.action for row in rows],
+        [row.repository for row in rows],
+        [row.installation_id for row in rows],
+        [row.body for row in rows],
+        [row.status.value for row in rows],
+        [row.last_error for row in rows],
+        [now if row.status in TERMINAL_STATUSES else None for row in rows],
+        now,
+    )
+
+
+async def insert_new_postgresql(
+    connection: asyncpg.Connection[Any], rows: Sequence[NewDelivery]
+) -> set[str]:
+    """`insert_new` on a bare asyncpg connection in autocommit: the intake's hot path, at half
+    the CPU of the same statement through SQLAlchemy."""
+    records = await connection.fetch(_INSERT_UNNEST, *_unnest_arguments(rows))
+    return {record[0] for record in records}
+
+
+async def statuses_postgresql(
+    connection: asyncpg.Connection[Any], delivery_ids: Sequence[str]
+) -> dict[str, str]:
+    """`statuses` on a bare asyncpg connection (the intake's duplicates)."""
+    return dict(await connection.fetch(_STATUSES, list(delivery_ids)))
 
 
 async def insert_new(
@@ -105,26 +135,12 @@ async def insert_new(
     """
     if not rows:
         return set()
-    now = utc_now()
-    finished_ats = [now if row.status in TERMINAL_STATUSES else None for row in rows]
-    bind = connection if isinstance(connection, AsyncConnection) else connection.get_bind()
-    if bind.dialect.name == "postgresql":
-        result = await connection.execute(
-            _INSERT_UNNEST,
-            {
-                "now": now,
-                "delivery_ids": [row.delivery_id for row in rows],
-                "events": [row.event for row in rows],
-                "actions": [row.action for row in rows],
-                "repositories": [row.repository for row in rows],
-                "installation_ids": [row.installation_id for row in rows],
-                "bodies": [row.body for row in rows],
-                "statuses": [row.status.value for row in rows],
-                "last_errors": [row.last_error for row in rows],
-                "finished_ats": finished_ats,
-            },
-        )
+    if isinstance(connection, AsyncSession):
+        connection = await connection.connection()
+    if connection.dialect.name == "postgresql":
+        result = await connection.exec_driver_sql(_INSERT_UNNEST, _unnest_arguments(rows))
         return set(result.scalars())
+    now = utc_now()
     values = [
         {
             "delivery_id": row.delivery_id,
@@ -138,9 +154,9 @@ async def insert_new(
             "attempts": 0,
             "received_at": now,
             "updated_at": now,
-            "finished_at": finished_at,
+            "finished_at": now if row.status in TERMINAL_STATUSES else None,
         }
-        for row, finished_at in zip(rows, finished_ats, strict=True)
+        for row in rows
     ]
     # SQLite: one executemany of a fixed statement, its compiled form cached whatever the size.
     statement = (
@@ -152,9 +168,7 @@ async def insert_new(
     return set(result.scalars())
 
 
-async def statuses(
-    session: AsyncSession | AsyncConnection, delivery_ids: Sequence[str]
-) -> dict[str, str]:
+async def statuses(session: AsyncSession, delivery_ids: Sequence[str]) -> dict[str, str]:
     result = await session.execute(
         select(WebhookDelivery.delivery_id, WebhookDelivery.status).where(
             WebhookDelivery.delivery_id.in_(delivery_ids)
