@@ -27,7 +27,12 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # JSON lines must carry the traceback as text, or `exc_info=True` says nothing.
+            *([structlog.processors.format_exc_info] if json_output else []),
+            renderer,
+        ],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
