@@ -1,5 +1,6 @@
 """A small, known history for the dashboard tests: incidents healed and not, a dead delivery,
-a replayed one, hostile strings, and one key per role."""
+a replayed one, hostile strings, one key per role, and the stored detection, repair and drift
+report of the healed incident."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from self_healing_bot.drift.compare import compare_tables
-from self_healing_bot.drift.html_report import render_html
-from self_healing_bot.drift.tables import table_from_bytes
 from self_healing_bot.storage.api_keys import Role, create_key
 from self_healing_bot.storage.database import Database
-from self_healing_bot.storage.drift_reports import store_report
 from self_healing_bot.storage.models import AuditEvent, Execution, WebhookDelivery, utc_now
+from tests.api.rows import OOM_SIGNATURE, store_rows
 
 HOSTILE = "<script>alert('owned')</script>"
 PULL_REQUEST_URL = "https://github.com/octo/train/pull/7"
@@ -29,16 +27,7 @@ class Seeded:
     dead_delivery: str
     processing_delivery: str
     drift_report: int
-
-
-def drift_report() -> tuple[dict[str, Any], str]:
-    """A real report of a shifted numeric column, as JSON and as the renderer's HTML page."""
-    reference = "\n".join(["loss", *(str(value / 10) for value in range(200))]).encode()
-    current = "\n".join(["loss", *(str(value / 10 + 12) for value in range(200))]).encode()
-    report = compare_tables(
-        table_from_bytes("reference.csv", reference), table_from_bytes("current.csv", current)
-    )
-    return report.to_dict(), render_html(report)
+    verified_repair: int
 
 
 def stages(
@@ -124,7 +113,9 @@ async def seed(database: Database) -> Seeded:
             finished_at=healed_at + timedelta(seconds=90),
             end_state="verified",
             stages=stages(
-                "sig-oom", act={"action": "open_fix_pull_request", "pull_request": PULL_REQUEST_URL}
+                OOM_SIGNATURE,
+                category="gpu_oom",
+                act={"action": "open_fix_pull_request", "pull_request": PULL_REQUEST_URL},
             ),
         )
         escalated = Execution(
@@ -151,10 +142,8 @@ async def seed(database: Database) -> Seeded:
         )
         session.add_all([healed, escalated, quiet])
         session.add(AuditEvent(actor="api", action="replay", subject="d-healed", detail={}))
-        report, html = drift_report()
-        report_id = await store_report(
-            session, "octo/train", "data/current.csv", "a1b2c3", report, html
-        )
+        # The healed delivery's stored detection, its verified repair and a drift report.
+        rows = await store_rows(session, "octo/train", "d-healed")
         await session.flush()
         return Seeded(
             viewer_key=viewer.key,
@@ -163,5 +152,6 @@ async def seed(database: Database) -> Seeded:
             escalated_execution=escalated.id,
             dead_delivery="d-dead",
             processing_delivery="d-processing",
-            drift_report=report_id,
+            drift_report=rows.drift_report,
+            verified_repair=rows.verified_repair,
         )

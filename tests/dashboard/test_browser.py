@@ -111,7 +111,7 @@ def test_the_main_pages_show_what_is_stored(browser: Any, served: Served) -> Non
     page = signed_in_page(browser, served, served.seeded.viewer_key)
     assert page.locator("h1").inner_text() == "Overview"
     assert page.locator("#success-rate").inner_text() == "50%"
-    assert page.locator("#mttr").inner_text() == "1 min 30 s"
+    assert page.locator("#mttr").inner_text() == "1 min 20 s"  # the repair's failure → verified
     assert page.locator("figure.chart svg").count() == 3
     assert page.locator("svg[aria-label='Incidents per day'] rect").count() == 2
     screenshot(page, "overview")
@@ -127,6 +127,11 @@ def test_the_main_pages_show_what_is_stored(browser: Any, served: Served) -> Non
     assert stages.count() == 10
     assert page.locator(f"#actions a[href='{PULL_REQUEST_URL}']").count() == 1
     assert page.locator("svg[aria-label='Stage durations'] rect").count() == 10
+    evidence = page.locator("#diagnosis pre.evidence").inner_text()
+    assert "412: torch.OutOfMemoryError: CUDA out of memory" in evidence
+    repair = served.seeded.verified_repair
+    assert page.locator(f"#repair-{repair} table.steps tbody tr").count() == 1
+    assert page.locator(f"#verification-{repair} .stage").inner_text() == "verified"
     screenshot(page, "execution")
 
     page.click("header nav >> text=Drift")

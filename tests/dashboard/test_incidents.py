@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -136,3 +137,32 @@ def test_by_signature_counts_occurrences_most_frequent_first() -> None:
 )
 def test_human_duration(seconds: float | None, text: str) -> None:
     assert human_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("case", "end_state", "repair_state", "repaired_in", "healed", "seconds"),
+    [
+        ("the repair's own time wins", "verified", "verified", 42.0, True, 42.0),
+        (
+            "verified after its execution ended",
+            "awaiting_verification",
+            "verified",
+            42.0,
+            True,
+            42.0,
+        ),
+        ("no repair time: reception to the end", "verified", None, None, True, 60.0),
+        ("an escalated repair is not healed", "escalated", "escalated", None, False, None),
+    ],
+)
+def test_repairs_decide_healing_and_repair_time(
+    case: str,
+    end_state: str,
+    repair_state: str | None,
+    repaired_in: float | None,
+    healed: bool,
+    seconds: float | None,
+) -> None:
+    base = incident(DAY, end_state, 60)
+    item = dataclasses.replace(base, repair_state=repair_state, repaired_in_seconds=repaired_in)
+    assert (item.healed, item.repair_seconds) == (healed, seconds), case

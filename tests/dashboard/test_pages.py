@@ -10,9 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from self_healing_bot.core.chatops import ignore_signature
 from self_healing_bot.storage.api_keys import revoke_key, split_key
+from self_healing_bot.storage.detections import mark_flaky
 from self_healing_bot.storage.models import AuditEvent, WebhookDelivery
 from self_healing_bot.web.dashboard.session import COOKIE_NAME
+from tests.api.rows import EVIDENCE, OOM_SIGNATURE
 from tests.dashboard.conftest import csrf_token, dashboard_settings, sign_in
 from tests.dashboard.seed import HOSTILE, ISSUE_URL, PULL_REQUEST_URL, Seeded
 from tests.webhooks import running_app
@@ -133,7 +136,8 @@ async def test_overview_shows_success_rate_mttr_and_charts(viewer: httpx.AsyncCl
     assert response.status_code == 200
     words = text_of(response.text)
     assert "50% success rate" in words
-    assert "1 min 30 s mean time to repair" in words
+    # The healed incident's repair recorded failure → verified in 80 s (its execution took 90).
+    assert "1 min 20 s mean time to repair" in words
     assert "2 incidents (1 healed)" in words
     assert "1 dead letters" in words
     assert response.text.count("<svg") == 3
@@ -149,7 +153,7 @@ async def test_timeline_lists_incidents_newest_first_with_links(
     escalated = text.index(f"/executions/{seeded.escalated_execution}")
     assert healed < escalated
     words = text_of(text)
-    assert "cuda_oom sig-oom verified" in words
+    assert f"gpu_oom {OOM_SIGNATURE} verified" in words
     assert "dependency_conflict" in words and "escalated" in words
     assert "no_detection" not in words
 
@@ -163,10 +167,25 @@ async def test_execution_page_shows_stages_diagnosis_actions_and_verification(
     for stage in ("validate", "detect", "select_playbook", "act", "verify", "notify"):
         assert stage in words
     assert "900.0 ms" in words and "4000.0 ms" in words
-    assert "cuda_oom pipeline_failure sig-oom" in words
-    assert f'<a href="{PULL_REQUEST_URL}">' in response.text
-    assert "conclusion success" in words
+    assert f"gpu_oom pipeline_failure {OOM_SIGNATURE}" in words
     assert 'aria-label="Stage durations"' in response.text
+
+
+async def test_execution_page_shows_the_stored_detection_and_repair(
+    viewer: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    response = await viewer.get(f"/executions/{seeded.healed_execution}")
+    words = text_of(response.text)
+    for item in EVIDENCE:
+        assert f"{item['line']}: {item['text']}" in words
+    assert "Confidence 97%, job train, step Run training" in words
+    repair = seeded.verified_repair
+    assert f"Repair {repair}: cuda-oom (attempt 1) State verified" in words
+    assert f'<a href="{PULL_REQUEST_URL}">' in response.text
+    assert "Time to detect 5 s Time to fix PR 15 s Time to verified 1 min 15 s" in words
+    assert "steps open_fix_pull_request succeeded" in words
+    assert "opened pull request #7 halving batch_size" in words
+    assert f"Repair {repair}: verified by CI at" in words
 
 
 async def test_an_execution_without_remediation_says_why(viewer: httpx.AsyncClient) -> None:
@@ -200,12 +219,16 @@ async def test_stored_text_is_escaped_and_only_web_links_are_links(
     assert 'href="javascript:' not in execution
 
 
-async def test_signatures_count_occurrences_and_say_flaky_marks_are_not_stored(
+async def test_signatures_count_occurrences_and_show_flaky_and_ignored_marks(
     viewer: httpx.AsyncClient,
 ) -> None:
     words = text_of((await viewer.get("/signatures")).text)
-    assert "sig-oom cuda_oom octo/train 1 1" in words
-    assert "Flaky marks are not stored yet" in words
+    assert f"{OOM_SIGNATURE} gpu_oom octo/train 1 1" in words
+    async with viewer.app.state.database.session() as session:  # type: ignore[attr-defined]
+        await ignore_signature(session, "octo/train", OOM_SIGNATURE, "test")
+        await mark_flaky(session, "octo/train", "a" * 40, 4001)
+    marked = text_of((await viewer.get("/signatures")).text)
+    assert f"{OOM_SIGNATURE} flaky ignored gpu_oom octo/train 1 1" in marked
 
 
 async def test_drift_reports_list_their_verdict_and_show_the_report_with_its_plots(

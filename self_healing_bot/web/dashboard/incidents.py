@@ -1,8 +1,9 @@
 """Incidents as the dashboard counts them, and the figures over them (pure functions).
 
 An incident is a delivery whose latest execution detected something. It is healed when that
-execution ended in one of `HEALED_STATES`; its repair time runs from the webhook's reception to
-the end of that execution.
+execution, or the repair it planned, ended in one of `HEALED_STATES`. Its repair time is the
+repair's own, from the failure to the verified fix, where the repair recorded it; otherwise it
+runs from the webhook's reception to the end of that execution.
 
     overview = summarize(incidents, today=date(2024, 5, 14), days=14)
     overview.success_rate, overview.mttr_seconds, overview.daily[-1].incidents
@@ -38,15 +39,21 @@ class Incident:
     finished_at: datetime | None
     end_state: str | None
     findings: tuple[Finding, ...]
+    repair_state: str | None = None
+    repaired_in_seconds: float | None = None  # the repair's failure-to-verified time
 
     @property
     def healed(self) -> bool:
-        return self.end_state in HEALED_STATES
+        return self.end_state in HEALED_STATES or self.repair_state in HEALED_STATES
 
     @property
     def repair_seconds(self) -> float | None:
-        """Reception to the end of processing, for healed incidents only."""
-        if not self.healed or self.finished_at is None:
+        """The repair's recorded time, else reception to the end of processing; healed only."""
+        if not self.healed:
+            return None
+        if self.repaired_in_seconds is not None:
+            return max(0.0, self.repaired_in_seconds)
+        if self.finished_at is None:
             return None
         return max(0.0, (self.finished_at - self.received_at).total_seconds())
 

@@ -1,4 +1,5 @@
-"""The dashboard's reads: one function per page, each returning plain data for its template.
+"""The dashboard's reads: one function per page, each returning plain data for its template;
+what the API reads too comes from `storage/views.py`.
 
 async with database.session() as session:
     incidents = await recent_incidents(session, since=utc_now() - timedelta(days=14))
@@ -12,13 +13,19 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from self_healing_bot.core.bot import STAGES
 from self_healing_bot.storage.api_keys import ApiKey, KeyInfo
 from self_healing_bot.storage.deliveries import as_utc
-from self_healing_bot.storage.drift_reports import DriftReportRecord
+from self_healing_bot.storage.detections import DetectionRecord
 from self_healing_bot.storage.models import AuditEvent, DeliveryStatus, Execution, WebhookDelivery
+from self_healing_bot.storage.repairs import Repair
+from self_healing_bot.storage.views import (
+    RepairDetail,
+    detections_of_execution,
+    repairs_of_deliveries,
+    repairs_of_delivery,
+)
 from self_healing_bot.web.dashboard.incidents import Finding, Incident, findings_of
 
 # End states that never hold an incident; filtering them in SQL keeps the scan small.
@@ -45,8 +52,11 @@ async def recent_incidents(session: AsyncSession, since: datetime) -> list[Incid
         )
         .order_by(Execution.id)
     )
+    found = rows.all()
+    repairs = await repairs_of_deliveries(session, {row.delivery_id for row in found})
     latest: dict[str, Incident] = {}
-    for row in rows:
+    for row in found:
+        repair = repairs.get(row.delivery_id)
         latest[row.delivery_id] = Incident(
             execution_id=row.id,
             delivery_id=row.delivery_id,
@@ -56,9 +66,17 @@ async def recent_incidents(session: AsyncSession, since: datetime) -> list[Incid
             finished_at=as_utc(row.finished_at) if row.finished_at else None,
             end_state=row.end_state,
             findings=findings_of(row.stages or {}),
+            repair_state=repair.state if repair is not None else None,
+            repaired_in_seconds=_failure_to_verified(repair),
         )
     incidents = [incident for incident in latest.values() if incident.findings]
     return sorted(incidents, key=lambda incident: incident.received_at)
+
+
+def _failure_to_verified(repair: Repair | None) -> float | None:
+    if repair is None or repair.verified_at is None:
+        return None
+    return (repair.verified_at - (repair.failed_at or repair.detected_at)).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,8 @@ class ExecutionView:
     stages: tuple[StageView, ...]
     findings: tuple[Finding, ...]
     attempts: tuple[Attempt, ...]
+    detections: tuple[DetectionRecord, ...]
+    repairs: tuple[RepairDetail, ...]
 
     def stage(self, name: str) -> StageView | None:
         return next((stage for stage in self.stages if stage.name == name), None)
@@ -131,6 +151,18 @@ async def execution_view(session: AsyncSession, execution_id: int) -> ExecutionV
         .where(Execution.delivery_id == execution.delivery_id)
         .order_by(Execution.id)
     )
+    findings = findings_of(execution.stages or {})
+    detections = (
+        await detections_of_execution(
+            session,
+            execution.repository,
+            execution.delivery_id,
+            [finding.signature for finding in findings],
+        )
+        if execution.repository is not None
+        else []
+    )
+    repairs = await repairs_of_delivery(session, execution.delivery_id)
     return ExecutionView(
         execution_id=execution.id,
         delivery_id=execution.delivery_id,
@@ -144,8 +176,10 @@ async def execution_view(session: AsyncSession, execution_id: int) -> ExecutionV
         finished_at=as_utc(execution.finished_at) if execution.finished_at else None,
         end_state=execution.end_state,
         stages=stage_views(execution.stages or {}),
-        findings=findings_of(execution.stages or {}),
+        findings=findings,
         attempts=tuple(Attempt(id_, attempt, end) for id_, attempt, end in siblings),
+        detections=tuple(detections),
+        repairs=tuple(repairs),
     )
 
 
@@ -244,51 +278,3 @@ async def live_key(session: AsyncSession, key_id: str) -> KeyInfo | None:
         select(ApiKey).where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None))
     )
     return KeyInfo.of(row) if row is not None else None
-
-
-@dataclass(frozen=True)
-class DriftSummary:
-    """A stored drift report's verdict, from its JSON (`DriftReport.to_dict()`)."""
-
-    report_id: int
-    repository: str
-    dataset: str
-    ref: str
-    created_at: datetime
-    dataset_drifted: bool
-    drifted_columns: tuple[str, ...]
-    tested_columns: int
-    drift_share: float | None
-
-
-def _drift_summary(record: DriftReportRecord) -> DriftSummary:
-    report = record.report or {}
-    share = report.get("drift_share")
-    return DriftSummary(
-        report_id=record.id,
-        repository=record.repository,
-        dataset=record.dataset,
-        ref=record.ref,
-        created_at=as_utc(record.created_at),
-        dataset_drifted=bool(report.get("dataset_drifted")),
-        drifted_columns=tuple(str(name) for name in report.get("drifted_columns") or []),
-        tested_columns=int(report.get("number_of_tested_columns") or 0),
-        drift_share=float(share) if isinstance(share, int | float) else None,
-    )
-
-
-async def drift_reports(session: AsyncSession, limit: int) -> list[DriftSummary]:
-    """The newest drift reports first; their HTML pages are not loaded."""
-    records = await session.scalars(
-        select(DriftReportRecord)
-        .options(defer(DriftReportRecord.html))
-        .order_by(DriftReportRecord.created_at.desc(), DriftReportRecord.id.desc())
-        .limit(limit)
-    )
-    return [_drift_summary(record) for record in records]
-
-
-async def drift_report(session: AsyncSession, report_id: int) -> tuple[DriftSummary, str] | None:
-    """One report's verdict and its stored HTML page, or None when there is no such report."""
-    record = await session.get(DriftReportRecord, report_id)
-    return None if record is None else (_drift_summary(record), record.html)

@@ -26,7 +26,7 @@ from self_healing_bot.audit import Actor
 from self_healing_bot.github.connection import circuit_states
 from self_healing_bot.github.metrics import RATE_LIMIT_REMAINING
 from self_healing_bot.settings import Settings
-from self_healing_bot.storage import api_keys, deliveries
+from self_healing_bot.storage import api_keys, deliveries, views
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.models import DeliveryStatus, utc_now
 from self_healing_bot.web.dashboard import charts, queries
@@ -256,7 +256,10 @@ async def execution(request: Request, execution_id: str) -> HTMLResponse:
         ],
         fmt=lambda value: f"{value:.1f} ms",
     )
-    context = {"view": view, "timing": timing}
+    settings: Settings = request.app.state.settings
+    root = views.github_web_root(settings.github_api_url)
+    links = {item.repair.id: views.repair_links(item.repair, root) for item in view.repairs}
+    context = {"view": view, "timing": timing, "links": links}
     return _render(request, "execution.html", context, visitor=visitor)
 
 
@@ -267,7 +270,9 @@ async def signatures(request: Request) -> HTMLResponse:
         incidents = await queries.recent_incidents(
             db, since=_today() - timedelta(days=SIGNATURE_DAYS - 1)
         )
-    context = {"rows": by_signature(incidents), "days": SIGNATURE_DAYS}
+        rows = by_signature(incidents)
+        marks = await views.signature_marks(db, [row.signature for row in rows])
+    context = {"rows": rows, "marks": marks, "days": SIGNATURE_DAYS}
     return _render(request, "signatures.html", context, visitor=visitor)
 
 
@@ -275,18 +280,19 @@ async def signatures(request: Request) -> HTMLResponse:
 async def drift_reports(request: Request) -> HTMLResponse:
     visitor = await _visitor(request)
     async with _database(request).session() as db:
-        reports = await queries.drift_reports(db, DRIFT_REPORTS)
+        reports = await views.drift_reports(db, DRIFT_REPORTS)
     return _render(request, "drift.html", {"reports": reports}, visitor=visitor)
 
 
-async def _drift_report(request: Request, report_id: str) -> tuple[queries.DriftSummary, str]:
+async def _drift_report(request: Request, report_id: str) -> tuple[views.DriftSummary, str]:
     found = None
     if report_id.isdigit():
         async with _database(request).session() as db:
-            found = await queries.drift_report(db, int(report_id))
+            found = await views.drift_report(db, int(report_id))
     if found is None:
         raise _NotFound(f"No drift report {report_id!r} is stored. Pick one from the list.")
-    return found
+    summary, record = found
+    return summary, record.html
 
 
 @router.get("/drift/{report_id}", response_class=HTMLResponse)
