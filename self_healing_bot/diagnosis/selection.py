@@ -68,13 +68,22 @@ _DISTRIBUTIONS = {
 }
 
 _NOT_PROJECT = re.compile(
-    r"(?:site-packages|dist-packages|/lib/python\d|\\lib\\|<frozen|<string>|<stdin>|"
-    r"/hostedtoolcache/|/opt/conda/|/usr/lib/|importlib|\.pyx$|\.pxi$)"
+    r"(?:site-packages|dist-packages|/lib/python\d|<frozen|<string>|<stdin>|/hostedtoolcache/"
+    r"|/opt/conda/|/usr/lib/|/Python\.framework/|importlib|\.pyx$|\.pxi$)"
 )
-_WORKSPACE = re.compile(r"^(?:/home/runner/work/[^/]+/[^/]+/|/__w/[^/]+/[^/]+/|/github/workspace/)")
+# Where CI checks the repository out: hosted Linux/macOS/Windows runners, container jobs,
+# Docker actions and the usual Dockerfile WORKDIRs.
+_WORKSPACE = re.compile(
+    r"^(?:/home/runner/work/[^/]+/[^/]+/|/Users/runner/work/[^/]+/[^/]+/|[A-Za-z]:/a/[^/]+/[^/]+/"
+    r"|/__w/[^/]+/[^/]+/|/github/workspace/|/app/|/workspace/|/builds/[^/]+/[^/]+/)"
+)
 _INSTALLED = re.compile(r"([A-Za-z0-9_.]+(?:-[A-Za-z][A-Za-z0-9_.]*)*)-(\d[^\s]*)")
 _LIBRARY_PATH = re.compile(r"(?:site|dist)-packages/([A-Za-z0-9_]+)")
-_EXACT_PIN = re.compile(r"^\s*===?\s*([0-9][\w.+!-]*)$")
+# "==2.1.0", or poetry's bare "(2.1.0)" in "depends on torch (2.1.0)".
+_EXACT_PIN = re.compile(r"^\s*(?:===?\s*)?([0-9][\w.+!-]*)$")
+# A line of logged training metrics ({'loss': nan, 'learning_rate': 4.9e-05, ...}): the
+# scheduler's current value, not the configured one a repair should lower.
+_METRICS_LINE = re.compile(r"['\"]?(?:loss|epoch|step|grad_norm)['\"]?\s*[=:]", re.IGNORECASE)
 _FRAME_RULES = frozenset({"python-frame", "pytest-frame"})
 
 
@@ -98,6 +107,12 @@ def _requested_bytes(groups: dict[str, str]) -> int | None:
 
 
 def _project_location(path: str) -> str | None:
+    """The path relative to the repository, or None for a library or interpreter frame.
+
+    >>> _project_location("D:\\a\\shop\\shop\\src\\train.py")
+    'src/train.py'
+    """
+    path = path.replace("\\", "/")
     if _NOT_PROJECT.search(path):
         return None
     return _WORKSPACE.sub("", path)
@@ -168,11 +183,13 @@ def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
 
 
 def _config_value(hits: Sequence[Hit], rule_id: str) -> dict[str, int | str]:
-    found: dict[str, str] = {}
-    for hit in hits:
-        if hit.rule.id == rule_id and "config_value" in hit.groups:
-            found = {hit.groups["config_key"]: hit.groups["config_value"]}
-    return {key: int(value) if value.isdigit() else value for key, value in found.items()}
+    """The configured value: the first one outside logged metrics, else the first one."""
+    candidates = [h for h in hits if h.rule.id == rule_id and "config_value" in h.groups]
+    configured = [h for h in candidates if not _METRICS_LINE.search(h.text)] or candidates
+    if not configured:
+        return {}
+    key, value = configured[0].groups["config_key"], configured[0].groups["config_value"]
+    return {key: int(value) if value.isdigit() else value}
 
 
 def _package_params(params: dict[str, Any], category: str, hits: Sequence[Hit]) -> None:
@@ -239,6 +256,8 @@ def _params(winner: Hit, hits: Sequence[Hit], category: str) -> dict[str, Any]:
         if frame is not None:
             params["file"] = _project_location(frame.groups["file"])
             params["line"] = int(frame.groups["line"])
+    if "file" in params:
+        params["file"] = _WORKSPACE.sub("", params["file"].replace("\\", "/"))
     if "line" in params:
         params["line"] = int(params["line"])
     return params
