@@ -5,13 +5,17 @@
 `github_sandbox` holds app 1 (webhook secret `sandbox-secret`) installed as installation 10 on
 `org/ml`; `sandbox_http` is an httpx client on it; `app_jwt()` signs a JWT for app 1. Every
 response the sandbox sends during the test is checked against GitHub's response schema, and the
-test fails if one breaks it.
+test fails if one breaks it, or if the sandbox refused a request the test did not declare in
+`expected_rejections`.
+
+Every harness that runs a sandbox ends with `assert_github_would_accept(sandbox)`: the one
+check that the client made no request GitHub's API description refuses.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 
 import httpx
 import jwt
@@ -28,6 +32,8 @@ __all__ = [
     "WEBHOOK_SECRET",
     "app_jwt",
     "app_private_key_pem",
+    "assert_github_would_accept",
+    "expected_rejections",
     "github_sandbox",
     "sandbox_http",
 ]
@@ -37,6 +43,28 @@ INSTALLATION_ID = 10
 REPOSITORY = "org/ml"
 WEBHOOK_SECRET = "sandbox-secret"
 SANDBOX_BASE_URL = "http://sandbox.test"
+
+ExpectedRejection = tuple[str, str, int]  # (method, path, status) a test sends on purpose
+
+
+def assert_github_would_accept(
+    sandbox: GitHubSandbox, expected: Collection[ExpectedRejection] = ()
+) -> None:
+    """Fail unless every request the sandbox refused by GitHub's API description (unknown
+    route 404, broken JSON 400, schema 422) is in `expected`, and no response it sent broke
+    its schema (checked when the sandbox validates responses).
+
+        assert_github_would_accept(sandbox, [("POST", "/repos/org/ml/issues", 422)])
+    """
+    unexpected = [
+        f"{rejection.method} {rejection.path} → {rejection.status}: {rejection.reason}"
+        for rejection in sandbox.rejections
+        if (rejection.method, rejection.path, rejection.status) not in expected
+    ]
+    assert not unexpected, "GitHub would refuse these requests:\n" + "\n".join(unexpected)
+    assert not sandbox.response_errors, (
+        "the sandbox sent responses GitHub's schema rejects:\n" + "\n".join(sandbox.response_errors)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +91,15 @@ def app_jwt(app_private_key_pem: str) -> Callable[..., str]:
 
 
 @pytest.fixture
-async def github_sandbox(app_private_key_pem: str) -> AsyncIterator[GitHubSandbox]:
+def expected_rejections() -> list[ExpectedRejection]:
+    """Append `(method, path, status)` for each request a test sends GitHub would refuse."""
+    return []
+
+
+@pytest.fixture
+async def github_sandbox(
+    app_private_key_pem: str, expected_rejections: list[ExpectedRejection]
+) -> AsyncIterator[GitHubSandbox]:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     public_pem = (
@@ -82,7 +118,7 @@ async def github_sandbox(app_private_key_pem: str) -> AsyncIterator[GitHubSandbo
     sandbox.add_installation(INSTALLATION_ID, "org", [REPOSITORY])
     yield sandbox
     await sandbox.close()
-    assert sandbox.response_errors == [], "the sandbox sent responses GitHub's schema rejects"
+    assert_github_would_accept(sandbox, expected_rejections)
 
 
 @pytest.fixture

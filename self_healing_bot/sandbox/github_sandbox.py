@@ -26,6 +26,7 @@ from self_healing_bot.sandbox.auth import IssuedToken, issue_installation_token
 from self_healing_bot.sandbox.ci_rules import JobSpec, ScenarioError
 from self_healing_bot.sandbox.deliveries import WebhookSender, webhook_payload
 from self_healing_bot.sandbox.faults import Faults
+from self_healing_bot.sandbox.openapi_spec import Rejection
 from self_healing_bot.sandbox.state import (
     App,
     CheckRun,
@@ -76,6 +77,7 @@ class GitHubSandbox:
         self.repositories: dict[str, Repository] = {}
         self.users: dict[str, User] = {}
         self.response_errors: list[str] = []
+        self.rejections: list[Rejection] = []  # requests GitHub's API description refuses
         self._ids = itertools.count(1000)
         self._run_tasks: set[asyncio.Task[None]] = set()
         self._asgi_app: ASGIApp | None = None

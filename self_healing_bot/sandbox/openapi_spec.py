@@ -38,6 +38,18 @@ class RequestRejected(Exception):
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """A request refused because GitHub's API description does not allow it: an unknown
+    route (404), a body that is not JSON (400) or a parameter or body that breaks the schema
+    (422). The sandbox keeps a list of them, so a test can prove our client sent none."""
+
+    method: str
+    path: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Parameter:
     name: str
     location: str

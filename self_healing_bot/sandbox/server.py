@@ -12,6 +12,8 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,12 @@ from starlette.routing import Route
 
 from self_healing_bot.sandbox.auth import Credential, bearer, verify_app_jwt
 from self_healing_bot.sandbox.handlers import HANDLERS, Context
-from self_healing_bot.sandbox.openapi_spec import RequestRejected, load_spec, validate_response
+from self_healing_bot.sandbox.openapi_spec import (
+    Rejection,
+    RequestRejected,
+    load_spec,
+    validate_response,
+)
 from self_healing_bot.sandbox.shapes import complete
 
 if TYPE_CHECKING:
@@ -99,10 +106,12 @@ async def _serve(
         )
 
     spec = load_spec()
-    operation, raw_params = spec.match(request.method, path)
+    with _recording_rejection(sandbox, request):
+        operation, raw_params = spec.match(request.method, path)
     credential = _authenticate(sandbox, request, operation.operation_id)
-    body = _parse_body(raw_body)
-    params = spec.validate(operation, raw_params, dict(request.query_params), body)
+    with _recording_rejection(sandbox, request):
+        body = _parse_body(raw_body)
+        params = spec.validate(operation, raw_params, dict(request.query_params), body)
 
     window = _window(windows, credential)
     if (fault is not None and fault.kind == "primary_rate_limit") or window.used >= RATE_LIMIT:
@@ -136,6 +145,22 @@ async def _serve(
     headers["x-github-request-id"] = secrets.token_hex(8).upper()
     media = "application/json; charset=utf-8" if content is not None else None
     return Response(encoded, status_code=reply.status, headers=headers, media_type=media)
+
+
+@contextmanager
+def _recording_rejection(sandbox: GitHubSandbox, request: Request) -> Iterator[None]:
+    """Add a refusal by the API description to `sandbox.rejections`, then let it answer.
+
+    Only these steps record: a handler's 404 or 422 (a missing file, an existing branch) is
+    GitHub's answer to a well-formed request, which the client may expect and handle.
+    """
+    try:
+        yield
+    except RequestRejected as rejection:
+        sandbox.rejections.append(
+            Rejection(request.method, request.url.path, rejection.status, rejection.message)
+        )
+        raise
 
 
 def _authenticate(sandbox: GitHubSandbox, request: Request, operation_id: str) -> Credential:

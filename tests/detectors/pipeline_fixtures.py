@@ -26,6 +26,7 @@ from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import NewDelivery, insert_new
 from self_healing_bot.storage.migrate import upgrade
 from tests.github.world import APP_ID, BASE, PRIVATE_PEM, PUBLIC_PEM
+from tests.github_sandbox_plugin import assert_github_would_accept
 
 INSTALLATION_ID = 77
 REPO = "octo/ml"
@@ -145,4 +146,4 @@ async def bot(sqlite_url: str, org_config: str | None) -> AsyncIterator[Bot]:
     await github.aclose()
     await sandbox.close()
     await database.close()
-    assert sandbox.response_errors == [], "the sandbox sent responses GitHub's schema rejects"
+    assert_github_would_accept(sandbox)

@@ -1,6 +1,8 @@
 """The sandbox on a loopback port in the test's event loop, and real bot processes.
 
 The sandbox sends signed webhooks to the bot; the bot calls the sandbox with a personal token.
+On exit the stack fails the test if the sandbox refused one of the bot's requests (GitHub
+would have too) or sent a response that breaks GitHub's schema.
 Tests seed a repository, push a commit whose CI fails, and wait for what a user would see.
 Embedded mode (`stack`): one `serve` process that also processes deliveries. Distributed mode
 (`distributed_stack`): `serve` only stores and enqueues on the real Redis; the test starts
@@ -34,6 +36,7 @@ from self_healing_bot.sandbox.scenario import apply_scenario
 from self_healing_bot.sandbox.state import CheckRun, Comment, Issue, PullRequest, Repository
 from self_healing_bot.storage.migrate import upgrade
 from tests.github.world import APP_ID, PUBLIC_PEM
+from tests.github_sandbox_plugin import assert_github_would_accept
 from tests.servers import REDIS_URL, require_server
 
 TOKEN = "ghp_e2e_bot_token"
@@ -267,6 +270,7 @@ async def running_stack(
         server.should_exit = True
         await serving
         await sandbox.close()
+    assert_github_would_accept(sandbox)
 
 
 @pytest.fixture

@@ -52,7 +52,10 @@ async def test_commit_through_git_data_changes_and_deletes_files(
     assert await read(sandbox_http, "configs/train.yaml", "main") == "batch_size: 16\nlr: 0.001\n"
 
 
-async def test_a_bad_request_is_rejected_with_githubs_422(sandbox_http: httpx.AsyncClient) -> None:
+async def test_a_bad_request_is_rejected_with_githubs_422(
+    sandbox_http: httpx.AsyncClient, expected_rejections: list[tuple[str, str, int]]
+) -> None:
+    expected_rejections.append(("POST", f"{REPO}/issues", 422))
     response = await sandbox_http.post(f"{REPO}/issues", json={"title": "t", "labels": "bug"})
     assert response.status_code == 422
     assert response.json()["message"].startswith("Invalid request.")
@@ -61,8 +64,9 @@ async def test_a_bad_request_is_rejected_with_githubs_422(sandbox_http: httpx.As
 
 
 async def test_unknown_paths_and_broken_json_answer_like_github(
-    sandbox_http: httpx.AsyncClient,
+    sandbox_http: httpx.AsyncClient, expected_rejections: list[tuple[str, str, int]]
 ) -> None:
+    expected_rejections.extend([("GET", f"{REPO}/wiki", 404), ("POST", f"{REPO}/issues", 400)])
     assert (await sandbox_http.get(f"{REPO}/wiki")).json()["message"] == "Not Found"
     broken = await sandbox_http.post(f"{REPO}/issues", content=b"{not json")
     assert (broken.status_code, broken.json()["message"]) == (400, "Problems parsing JSON")
