@@ -27,7 +27,7 @@ _SNIFF_BYTES = 8192
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
+_TIMESTAMP = re.compile(r"^\[?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\]? ?")
 _ANNOTATION = re.compile(r"^##\[(error|warning|notice|debug|group|endgroup|command)\]")
 _STEP_FILE = re.compile(r"^\d+_")
 

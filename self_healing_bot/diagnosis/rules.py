@@ -50,7 +50,8 @@ CATEGORIES: tuple[str, ...] = (
 RuleKind = Literal["failure", "step", "context"]
 
 # An optional Actions timestamp, then optional torchrun "[rank0]: " and pytest "E   " prefixes.
-TS = r"^(?:\d{4}-\d\d-\d\dT[0-9:.]+Z )?"
+# Jenkins' timestamper writes "[2023-01-10T19:32:30.829Z] " instead.
+TS = r"^(?:\[?\d{4}-\d\d-\d\dT[0-9:.]+Z\]? )?"
 TS_E = TS + r"(?:\[(?:rank|default)\d*\]:?\s*)?(?:E\s+)?"
 
 
@@ -155,8 +156,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     _context(
         "config-learning-rate",
-        r"(?:learning[_-]rate|\blr)['\"]?\s*[=:]\s*[0-9.eE+-]+",
-        r"(?P<config_key>learning[_-]rate|lr)['\"]?\s*[=:]\s*(?P<config_value>[0-9.eE+-]+)",
+        r"(?:learning[_-]rate|\b(?:base_)?lr)['\"]?\s*[=:]\s*[0-9.eE+-]+",
+        r"(?P<config_key>learning[_-]rate|(?:base_)?lr)['\"]?\s*[=:]\s*(?P<config_value>[0-9.eE+-]+)",
         ignore_case=True,
     ),
     # --- accelerator memory ---

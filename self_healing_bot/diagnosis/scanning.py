@@ -24,9 +24,11 @@ _WARNING_LINE = re.compile(
     r"|^\s*warnings\.warn\("
     r"|\b[A-Z]\w*Warning\b"
 )
-# A test's assertion (its source line, pytest's "E" explanation or the summary line).
+# A test's assertion (its source line, pytest's "E" explanation, the summary line, or the
+# "- expected" / "+ actual" diff lines unittest and pytest print under it).
 _ASSERTION_LINE = re.compile(
     r"^(?:>\s+)?assert\b|^E\s+(?:>\s+)?assert\b|AssertionError\b|^FAILED \S+::\S+ - "
+    r"|^(?:E\s+)?[-+?] \S"
 )
 
 

@@ -75,7 +75,8 @@ _NOT_PROJECT = re.compile(
 # Docker actions and the usual Dockerfile WORKDIRs.
 _WORKSPACE = re.compile(
     r"^(?:/home/runner/work/[^/]+/[^/]+/|/Users/runner/work/[^/]+/[^/]+/|[A-Za-z]:/a/[^/]+/[^/]+/"
-    r"|/__w/[^/]+/[^/]+/|/github/workspace/|/app/|/workspace/|/builds/[^/]+/[^/]+/)"
+    r"|/__w/[^/]+/[^/]+/|/github/workspace/|/app/|/workspace/|/builds/[^/]+/[^/]+/"
+    r"|/home/travis/build/[^/]+/[^/]+/|/home/circleci/project/)"
 )
 _INSTALLED = re.compile(r"([A-Za-z0-9_.]+(?:-[A-Za-z][A-Za-z0-9_.]*)*)-(\d[^\s]*)")
 _LIBRARY_PATH = re.compile(r"(?:site|dist)-packages/([A-Za-z0-9_]+)")
@@ -83,7 +84,7 @@ _LIBRARY_PATH = re.compile(r"(?:site|dist)-packages/([A-Za-z0-9_]+)")
 _EXACT_PIN = re.compile(r"^\s*(?:===?\s*)?([0-9][\w.+!-]*)$")
 # A line of logged training metrics ({'loss': nan, 'learning_rate': 4.9e-05, ...}): the
 # scheduler's current value, not the configured one a repair should lower.
-_METRICS_LINE = re.compile(r"['\"]?(?:loss|epoch|step|grad_norm)['\"]?\s*[=:]", re.IGNORECASE)
+_METRICS_LINE = re.compile(r"\b(?:loss|epoch|step|grad_norm)['\"]?\s*[=:]", re.IGNORECASE)
 _FRAME_RULES = frozenset({"python-frame", "pytest-frame"})
 
 
@@ -182,14 +183,19 @@ def _installed_versions(hits: Sequence[Hit]) -> dict[str, str]:
     return versions
 
 
-def _config_value(hits: Sequence[Hit], rule_id: str) -> dict[str, int | str]:
-    """The configured value: the first one outside logged metrics, else the first one."""
+def _config_value(
+    hits: Sequence[Hit], rule_id: str, name: str | None = None
+) -> dict[str, int | str]:
+    """The configured value: the first one outside logged metrics, else the first one.
+
+    `name` replaces the spelling the log used (`lr`, `BASE_LR`) with the playbooks' own.
+    """
     candidates = [h for h in hits if h.rule.id == rule_id and "config_value" in h.groups]
     configured = [h for h in candidates if not _METRICS_LINE.search(h.text)] or candidates
     if not configured:
         return {}
     key, value = configured[0].groups["config_key"], configured[0].groups["config_value"]
-    return {key: int(value) if value.isdigit() else value}
+    return {name or key: int(value) if value.isdigit() else value}
 
 
 def _package_params(params: dict[str, Any], category: str, hits: Sequence[Hit]) -> None:
@@ -243,7 +249,7 @@ def _params(winner: Hit, hits: Sequence[Hit], category: str) -> dict[str, Any]:
     if category in ("gpu_oom", "host_oom"):
         params.update(_config_value(hits, "config-batch-size"))
     if category == "nan_loss":
-        params.update(_config_value(hits, "config-learning-rate"))
+        params.update(_config_value(hits, "config-learning-rate", "learning_rate"))
     _package_params(params, category, hits)
     if category == "data_validation" and "key" in params:
         params.setdefault("column", params.pop("key"))

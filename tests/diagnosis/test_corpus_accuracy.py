@@ -1,9 +1,12 @@
 """Top-1 accuracy of the diagnosis on the labelled corpora, per split, with the confusion matrix.
 
-Three corpora: `tests/corpus/logs` is generated from scenario templates (train/validation), and
-`tests/corpus/real` and `tests/corpus/real2` hold hand-curated excerpts in the formats of real
+Four corpora: `tests/corpus/logs` is generated from scenario templates (train/validation), and
+`tests/corpus/real`, `real2` and `real3` hold hand-curated excerpts in the formats of real
 public failure logs (tune/holdout; real2 favours newer tools: Keras 3, JAX, vLLM, DeepSpeed,
-uv, poetry 2, pytest-xdist, ruff's full output, Docker builds, HF/S3/GCS/MLflow errors).
+uv, poetry 2, pytest-xdist, ruff's full output, Docker builds, HF/S3/GCS/MLflow errors; real3
+whole CI jobs: setup noise, deprecation warnings that say "error", retries that succeed first,
+chained tracebacks, progress bars, Windows/macOS/self-hosted runners, tox/nox/make/conda run
+wrappers, notebooks under papermill/nbconvert, Jenkins timestamps).
 Rules are tuned on `train` and `tune` only; `validation` and `holdout` show how they generalise.
 """
 
@@ -23,6 +26,8 @@ REAL = CORPUS / "real"
 REAL_LABELS: dict[str, dict[str, object]] = json.loads((REAL / "labels.json").read_text())
 REAL2 = CORPUS / "real2"
 REAL2_LABELS: dict[str, dict[str, object]] = json.loads((REAL2 / "labels.json").read_text())
+REAL3 = CORPUS / "real3"
+REAL3_LABELS: dict[str, dict[str, object]] = json.loads((REAL3 / "labels.json").read_text())
 MIN_ACCURACY = 0.90
 # The holdout half is measured, never tuned on; its floor sits below what was measured
 # (see the closing note of issue 4) so that one new real format does not fail the build,
@@ -43,6 +48,7 @@ CHECKED_PARAMS = (
     "transient",
     "column",
     "per_device_train_batch_size",
+    "learning_rate",
 )
 
 
@@ -77,6 +83,8 @@ def _report(split: str, pairs: list[tuple[str, str]]) -> str:
         (REAL, REAL_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
         (REAL2, REAL2_LABELS, "tune", MIN_ACCURACY),
         (REAL2, REAL2_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
+        (REAL3, REAL3_LABELS, "tune", MIN_ACCURACY),
+        (REAL3, REAL3_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
     ],
     ids=[
         "generated-train",
@@ -85,6 +93,8 @@ def _report(split: str, pairs: list[tuple[str, str]]) -> str:
         "real-holdout",
         "real2-tune",
         "real2-holdout",
+        "real3-tune",
+        "real3-holdout",
     ],
 )
 def test_top1_accuracy_per_split(
@@ -114,18 +124,21 @@ def test_corpus_covers_every_category_six_times_and_half_are_actions_logs() -> N
 
 
 @pytest.mark.parametrize(
-    ("directory", "labels"), [(REAL, REAL_LABELS), (REAL2, REAL2_LABELS)], ids=["real", "real2"]
+    ("directory", "labels", "minimum_logs"),
+    [(REAL, REAL_LABELS, 60), (REAL2, REAL2_LABELS, 60), (REAL3, REAL3_LABELS, 50)],
+    ids=["real", "real2", "real3"],
 )
 def test_real_corpus_covers_every_category_three_times_with_sources_and_a_third_actions(
-    directory: Path, labels: dict[str, dict[str, object]]
+    directory: Path, labels: dict[str, dict[str, object]], minimum_logs: int
 ) -> None:
     sources: dict[str, str] = json.loads((directory / "sources.json").read_text())
     counts = Counter(str(label["category"]) for label in labels.values())
-    assert len(labels) >= 60
+    assert len(labels) >= minimum_logs
     assert {c: counts[c] for c in CATEGORIES if c != "unknown" and counts[c] < 3} == {}
     assert set(sources) == set(labels) == {p.name for p in directory.glob("*.log")}
     splits = Counter(str(label["split"]) for label in labels.values())
-    assert splits["tune"] == splits["holdout"] == len(labels) / 2
+    assert abs(splits["tune"] - splits["holdout"]) <= 1
+    assert splits["tune"] + splits["holdout"] == len(labels)
     actions = [n for n in labels if "##[group]Run " in (directory / n).read_text()]
     assert len(actions) >= len(labels) / 3
 
@@ -136,8 +149,9 @@ def test_real_corpus_covers_every_category_three_times_with_sources_and_a_third_
         (CORPUS / "logs", LABELS, "train"),
         (REAL, REAL_LABELS, "tune"),
         (REAL2, REAL2_LABELS, "tune"),
+        (REAL3, REAL3_LABELS, "tune"),
     ],
-    ids=["generated-train", "real-tune", "real2-tune"],
+    ids=["generated-train", "real-tune", "real2-tune", "real3-tune"],
 )
 def test_key_parameters_match_labels_on_tuning_splits(
     directory: Path, labels: dict[str, dict[str, object]], split: str
