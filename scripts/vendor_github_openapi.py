@@ -80,6 +80,7 @@ OPERATIONS: dict[str, list[str]] = {
     "/repos/{owner}/{repo}/collaborators/{username}/permission": ["get"],
     "/repos/{owner}/{repo}/actions/workflows": ["get"],
     "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches": ["post"],
+    "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs": ["get"],
     "/repos/{owner}/{repo}/actions/runs": ["get"],
     "/repos/{owner}/{repo}/actions/runs/{run_id}": ["get"],
     "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs": ["get"],
@@ -89,6 +90,7 @@ OPERATIONS: dict[str, list[str]] = {
     "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs": ["get"],
     "/repos/{owner}/{repo}/check-runs": ["post"],
     "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["get", "patch"],
+    "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
 }
 
 DROPPED_KEYS = {"example", "examples", "externalDocs", "x-github", "x-octokit", "summary"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -174,6 +174,11 @@ class InstallationClient:
         )
         return PullRequest.from_api(pulls[0]) if pulls else None
 
+    async def list_pull_requests(self, repo: str, state: str = "open") -> list[PullRequest]:
+        """Every pull request in `state` (`open`, `closed`, `all`), newest first, across pages."""
+        items = self._items(f"{repo_path(repo)}/pulls", {"state": state, "per_page": 100})
+        return [PullRequest.from_api(item) async for item in items]
+
     async def create_pull_request(
         self, repo: str, title: str, body: str, head: str, base: str
     ) -> PullRequest:
@@ -253,6 +258,23 @@ class InstallationClient:
 
     # Actions
 
+    async def list_workflow_runs(
+        self, repo: str, workflow: str | int, *, branch: str, event: str, created_since: datetime
+    ) -> list[WorkflowRun]:
+        """Runs of `workflow` (file name or id) on `branch` started by `event` at or after
+        `created_since`, newest first: how a dispatch finds the run an earlier call started.
+
+            await client.list_workflow_runs("octo/ml", "retrain.yml", branch="main",
+                                            event="workflow_dispatch", created_since=detected_at)
+        """
+        since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        items = self._items(
+            f"{repo_path(repo)}/actions/workflows/{quote(str(workflow), safe='')}/runs",
+            {"branch": branch, "event": event, "created": f">={since}", "per_page": 100},
+            items_key="workflow_runs",
+        )
+        return [WorkflowRun.from_api(item) async for item in items]
+
     async def get_workflow_run(self, repo: str, run_id: int) -> WorkflowRun:
         return WorkflowRun.from_api(
             await self._call("GET", f"{repo_path(repo)}/actions/runs/{run_id}")
@@ -317,6 +339,15 @@ class InstallationClient:
                 repo, check_run.id, {"output": _output_payload(output, batch)}
             )
         return check_run
+
+    async def list_check_runs_for_ref(self, repo: str, ref: str, check_name: str) -> list[CheckRun]:
+        """The check runs named `check_name` on `ref` (a sha, branch or tag), latest first."""
+        items = self._items(
+            f"{repo_path(repo)}/commits/{quote(ref, safe='')}/check-runs",
+            {"check_name": check_name, "per_page": 100},
+            items_key="check_runs",
+        )
+        return [CheckRun.from_api(item) async for item in items]
 
     async def update_check_run(
         self,

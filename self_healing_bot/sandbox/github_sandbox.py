@@ -249,7 +249,11 @@ class GitHubSandbox:
         branch = ref.removeprefix("refs/heads/")
         self.emit(repo, "push", None, self._push_fields(repo, ref, before, sha))
         for pull in repo.pulls.values():
-            if pull.head_ref == branch and repo.issues[pull.number].state == "open":
+            if (
+                pull.head_repository is None
+                and pull.head_ref == branch
+                and repo.issues[pull.number].state == "open"
+            ):
                 pull.head_sha = sha
                 repo.issues[pull.number].updated_at = self.clock()
                 self.emit_pull_request(repo, pull, "synchronize", before=before, after=sha)
@@ -334,6 +338,51 @@ class GitHubSandbox:
         self.start_runs(repo, head_sha, head, "pull_request")
         return pull
 
+    def open_fork_pull_request(
+        self,
+        full_name: str,
+        contributor: str,
+        branch: str,
+        changes: Mapping[str, bytes | str | None],
+        title: str = "Change from a fork",
+    ) -> PullRequest:
+        """`contributor` forks `full_name`, commits `changes` on `branch` there and opens a
+        pull request into the default branch, as GitHub does it: the commit is readable in the
+        base repository (as `refs/pull/N/head`), the fork is not installed, and the runs of the
+        `pull_request` workflows name the fork as `head_repository` with no `pull_requests`."""
+        repo = self.repository(full_name)
+        base_sha = repo.branch_sha(repo.default_branch)
+        assert base_sha is not None
+        fork_name = f"{contributor}/{repo.name}"
+        fork = self.repositories.get(fork_name.lower()) or self.add_repository(
+            fork_name, repo.git.files_at(base_sha), default_branch=repo.default_branch
+        )
+        fork.owner = self.user(contributor)
+        files = dict(repo.git.trees[repo.git.commits[base_sha].tree])
+        for path, content in changes.items():
+            if content is None:
+                files.pop(path, None)
+            else:
+                files[path] = repo.git.write_blob(_as_bytes(content))
+        commit = repo.git.write_commit(
+            repo.git.write_tree(files), (base_sha,), title, date=self.clock()
+        )
+        issue = self.create_issue(repo, title, None, fork.owner)
+        issue.is_pull_request = True
+        pull = PullRequest(
+            self.new_id(),
+            issue.number,
+            branch,
+            commit.sha,
+            repo.default_branch,
+            head_repository=fork,
+        )
+        repo.pulls[pull.number] = pull
+        repo.refs[f"refs/pull/{pull.number}/head"] = commit.sha
+        self.emit_pull_request(repo, pull, "opened")
+        self.start_runs(repo, commit.sha, branch, "pull_request", head_repository=fork)
+        return pull
+
     def close_issue(self, repo: Repository, issue: Issue, reason: str | None = "completed") -> None:
         issue.state, issue.state_reason = "closed", reason
         issue.closed_at = issue.updated_at = self.clock()
@@ -405,6 +454,7 @@ class GitHubSandbox:
         branch: str,
         event: str,
         workflows: Iterable[Workflow] | None = None,
+        head_repository: Repository | None = None,
     ) -> list[WorkflowRun]:
         """Create a run of each workflow triggered by `event` and complete it after the delay."""
         chosen = workflows if workflows is not None else repo.workflows.values()
@@ -424,6 +474,7 @@ class GitHubSandbox:
                 created_at=now,
                 updated_at=now,
                 run_number=1 + sum(1 for r in repo.runs.values() if r.workflow_id == workflow.id),
+                head_repository=head_repository,
             )
             repo.runs[run.id] = run
             self._queue_jobs(repo, run, [job.name for job in workflow.jobs])

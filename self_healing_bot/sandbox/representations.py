@@ -156,7 +156,12 @@ def pull_request(pull: PullRequest, repo: Repository, base: str) -> Json:
         "review_comments_url": f"{url}/comments",
         "review_comment_url": f"{base}/repos/{repo.full_name}/pulls/comments{{/number}}",
         "statuses_url": f"{base}/repos/{repo.full_name}/statuses/{pull.head_sha}",
-        "head": _pull_end(repo, pull.head_ref, pull.head_sha, base),
+        # GitHub's schema for pull requests types a label's description as a string (an
+        # issue's allows null), so a label without one is sent as "" here.
+        "labels": [
+            {**item, "description": item["description"] or ""} for item in rendered["labels"]
+        ],
+        "head": _pull_end(pull.head_repository or repo, pull.head_ref, pull.head_sha, base),
         "base": _pull_end(repo, pull.base_ref, base_sha, base),
         "draft": pull.draft,
         "merged": pull.merged_at is not None,
@@ -304,10 +309,15 @@ def workflow_run(run: WorkflowRun, repo: Repository, base: str) -> Json:
         if run.run_attempt > 1
         else None,
         "workflow_url": f"{base}/repos/{repo.full_name}/actions/workflows/{run.workflow_id}",
-        "pull_requests": [
+        # GitHub lists no pull requests on a fork's run (they are the base repository's).
+        "pull_requests": []
+        if run.head_repository is not None
+        else [
             _pull_minimal(pull, repo, base)
             for pull in repo.pulls.values()
-            if pull.head_ref == run.head_branch and repo.issues[pull.number].state == "open"
+            if pull.head_repository is None
+            and pull.head_ref == run.head_branch
+            and repo.issues[pull.number].state == "open"
         ],
         "created_at": timestamp(run.created_at),
         "updated_at": timestamp(run.updated_at),
@@ -323,7 +333,7 @@ def workflow_run(run: WorkflowRun, repo: Repository, base: str) -> Json:
             "committer": {"name": head_commit.author_name, "email": head_commit.author_email},
         },
         "repository": repository(repo, base),
-        "head_repository": repository(repo, base),
+        "head_repository": repository(run.head_repository or repo, base),
     }
 
 

@@ -66,6 +66,8 @@ class PullRequest:
     draft: bool = False
     merged_at: datetime | None = None
     merge_commit_sha: str | None = None
+    # A fork's pull request: its head branch lives there (None: this repository's branch).
+    head_repository: Repository | None = None
 
 
 @dataclass
@@ -109,6 +111,8 @@ class WorkflowRun:
     status: str = "queued"
     conclusion: str | None = None
     jobs: list[Job] = field(default_factory=list)
+    # A fork's pull-request run: `head_branch` is the fork's (None: this repository's).
+    head_repository: Repository | None = None
 
     def latest_jobs(self) -> list[Job]:
         """For each job name, its most recent attempt (GitHub's `filter=latest`)."""

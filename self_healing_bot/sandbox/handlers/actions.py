@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import operator
 import re
 import secrets
 import time
 import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from self_healing_bot.sandbox import representations as render
 from self_healing_bot.sandbox.handlers import Context, Handler, Reply
 from self_healing_bot.sandbox.openapi_spec import RequestRejected
-from self_healing_bot.sandbox.state import Job, Repository, WorkflowRun
+from self_healing_bot.sandbox.state import Job, Repository, Workflow, WorkflowRun
 
 LOG_LINK_SECONDS = 60.0
 
@@ -71,8 +74,8 @@ async def list_workflows(context: Context) -> Reply:
     return context.paginate(workflows, wrap="workflows")
 
 
-async def dispatch_workflow(context: Context) -> Reply:
-    repo = context.repo()
+def _workflow(context: Context, repo: Repository) -> Workflow:
+    """The workflow in the path, by id or file name."""
     wanted = str(context.params["workflow_id"])
     workflow = next(
         (
@@ -84,6 +87,39 @@ async def dispatch_workflow(context: Context) -> Reply:
     )
     if workflow is None:
         raise RequestRejected(404, "Not Found")
+    return workflow
+
+
+def created_matches(query: str | None, created: datetime) -> bool:
+    """GitHub's `created` search qualifier: `>=T`, `>T`, `<=T`, `<T`, `A..B` or a day `D`
+    (times in ISO 8601, as GitHub's search syntax takes them)."""
+    if not query:
+        return True
+
+    def moment(text: str) -> datetime:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    for prefix, compare in _CREATED_OPERATORS:
+        if query.startswith(prefix):
+            return compare(created, moment(query.removeprefix(prefix)))
+    if ".." in query:
+        start, _, end = query.partition("..")
+        return moment(start) <= created <= moment(end)
+    return created.date() == moment(query).date()
+
+
+_CREATED_OPERATORS: tuple[tuple[str, Callable[[datetime, datetime], bool]], ...] = (
+    (">=", operator.ge),
+    ("<=", operator.le),
+    (">", operator.gt),
+    ("<", operator.lt),
+)
+
+
+async def dispatch_workflow(context: Context) -> Reply:
+    repo = context.repo()
+    workflow = _workflow(context, repo)
     if "workflow_dispatch" not in workflow.triggers:
         raise RequestRejected(422, "Workflow does not have 'workflow_dispatch' trigger")
     ref = str(context.body["ref"]).removeprefix("refs/heads/")
@@ -113,6 +149,23 @@ async def list_runs(context: Context) -> Reply:
         and params.get("head_sha") in {None, run.head_sha}
         and params.get("event") in {None, run.event}
         and params.get("status") in {None, run.status, run.conclusion}
+    ]
+    return context.paginate(runs, wrap="workflow_runs")
+
+
+async def list_workflow_runs(context: Context) -> Reply:
+    """One workflow's runs, newest first, filtered like GitHub's (branch, event, created)."""
+    repo = context.repo()
+    workflow = _workflow(context, repo)
+    params = context.params
+    runs = [
+        render.workflow_run(run, repo, context.base)
+        for run in sorted(repo.runs.values(), key=lambda r: -r.id)
+        if run.workflow_id == workflow.id
+        and params.get("branch") in {None, run.head_branch}
+        and params.get("event") in {None, run.event}
+        and params.get("status") in {None, run.status, run.conclusion}
+        and created_matches(params.get("created"), run.created_at)
     ]
     return context.paginate(runs, wrap="workflow_runs")
 
@@ -170,6 +223,7 @@ ROUTES: dict[str, Handler] = {
     "actions/list-repo-workflows": list_workflows,
     "actions/create-workflow-dispatch": dispatch_workflow,
     "actions/list-workflow-runs-for-repo": list_runs,
+    "actions/list-workflow-runs": list_workflow_runs,
     "actions/get-workflow-run": get_run,
     "actions/list-jobs-for-workflow-run": list_jobs,
     "actions/get-job-for-workflow-run": get_job,

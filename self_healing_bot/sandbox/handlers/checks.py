@@ -61,6 +61,20 @@ async def get_check_run(context: Context) -> Reply:
     return Reply(200, _render(context, repo, _check(context, repo)))
 
 
+async def list_for_ref(context: Context) -> Reply:
+    """Check runs on a commit (or a branch's head), newest first, by `check_name` if given."""
+    repo = context.repo()
+    ref = str(context.params["ref"])
+    sha = repo.branch_sha(ref) or ref
+    name = context.params.get("check_name")
+    checks = [
+        _render(context, repo, check)
+        for check in sorted(repo.check_runs.values(), key=lambda c: -c.id)
+        if check.head_sha == sha and name in {None, check.name}
+    ]
+    return context.paginate(checks, wrap="check_runs")
+
+
 async def update_check_run(context: Context) -> Reply:
     repo = context.repo()
     check = _check(context, repo)
@@ -72,4 +86,5 @@ ROUTES: dict[str, Handler] = {
     "checks/create": create_check_run,
     "checks/get": get_check_run,
     "checks/update": update_check_run,
+    "checks/list-for-ref": list_for_ref,
 }
