@@ -17,6 +17,7 @@ marker) or `fix_branch` (a deterministic branch), so a redelivered step changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
@@ -35,6 +36,8 @@ class ActionContext:
     from, when it came from one; `issue_number` is the event's pull request or issue, if any;
     `dry_run` means "record what you would do, write nothing".
     `http` is for calls outside GitHub (notification webhooks, MLflow).
+    `acting_since` is when the repair began: what a step started on GitHub since then (a
+    dispatched run) is this repair's own, found again instead of started twice.
     """
 
     repository: str
@@ -50,6 +53,7 @@ class ActionContext:
     run_attempt: int | None = None
     issue_number: int | None = None
     dry_run: bool = False
+    acting_since: datetime | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -15,6 +15,7 @@ from self_healing_bot.actions.context import ActionContext
 from self_healing_bot.actions.registry import ActionResult, ActionSpec, register_action
 from self_healing_bot.core.automation import AutomationLevel
 from self_healing_bot.github import models
+from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.guardrails import redact_secrets
 
 
@@ -63,6 +64,25 @@ def check_output(parameters: CreateCheckRunParameters) -> models.CheckOutput:
     )
 
 
+async def publish_check_run(
+    github: InstallationClient,
+    repository: str,
+    name: str,
+    head_sha: str,
+    conclusion: str,
+    output: models.CheckOutput,
+) -> models.CheckRun:
+    """The check run `name` on `head_sha`: the one already there (its name on that commit is
+    the idempotency key, and an update would append its annotations twice), else a new,
+    completed one with `output`."""
+    existing = await github.list_check_runs_for_ref(repository, head_sha, name)
+    if existing:
+        return existing[0]
+    return await github.create_check_run(
+        repository, name, head_sha, "completed", conclusion, output
+    )
+
+
 async def run(context: ActionContext, parameters: CreateCheckRunParameters) -> ActionResult:
     """Create the completed check run on `head_sha` with the diagnosis and its annotations."""
     output = check_output(parameters)
@@ -72,11 +92,11 @@ async def run(context: ActionContext, parameters: CreateCheckRunParameters) -> A
             f"with {len(output.annotations)} annotation(s)",
             {"check_run_id": None, "url": None},
         )
-    check_run = await context.github.create_check_run(
+    check_run = await publish_check_run(
+        context.github,
         context.repository,
         parameters.name,
         parameters.head_sha,
-        "completed",
         parameters.conclusion,
         output,
     )

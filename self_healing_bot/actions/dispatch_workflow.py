@@ -4,8 +4,11 @@ Parameters: `workflow` (file name like `retrain.yml`, or its id), `ref` (branch 
 on; default the repository's default branch), `inputs` (the workflow's declared inputs).
 Outputs: `run_id` (when GitHub returns it), `url`.
 
-GitHub cannot tell a repeated dispatch from a new one, so a dispatch is not idempotent by
-itself: the executor records this step's outputs and never runs a completed step again.
+GitHub cannot tell a repeated dispatch from a new one, so before dispatching the runner looks
+for a `workflow_dispatch` run of the workflow on the ref created since the repair began
+(`ActionContext.acting_since`) and follows that one: a step repeated after a crash (the
+dispatch sent, its outputs not yet recorded) starts nothing new. A run someone else dispatched
+in that window counts as this repair's too: the workflow ran on that ref, which is the goal.
 """
 
 from __future__ import annotations
@@ -34,6 +37,19 @@ async def run(context: ActionContext, parameters: DispatchWorkflowParameters) ->
         return ActionResult(
             f"would dispatch {parameters.workflow} on {ref}", {"run_id": None, "url": None}
         )
+    if context.acting_since is not None:
+        earlier = await github.list_workflow_runs(
+            repository,
+            parameters.workflow,
+            branch=ref,
+            event="workflow_dispatch",
+            created_since=context.acting_since,
+        )
+        if earlier:
+            return ActionResult(
+                f"{parameters.workflow} was already dispatched on {ref}: run {earlier[-1].id}",
+                {"run_id": earlier[-1].id, "url": earlier[-1].html_url},
+            )
     run_id = await github.dispatch_workflow(
         repository, parameters.workflow, ref, dict(parameters.inputs)
     )

@@ -26,6 +26,7 @@ from self_healing_bot.github.markers import with_marker
 from self_healing_bot.repo_config import RepoConfig
 from self_healing_bot.storage import repairs as store
 from self_healing_bot.storage.detections import mark_ignored
+from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
 
 if TYPE_CHECKING:
@@ -178,7 +179,8 @@ async def _retry(
         state=RepairState.PLANNED.value,
         delivery_id=context.delivery_id,
         silenced=False,
-        detected_at=repair.detected_at,
+        # Now, not the first attempt's: a dispatch looks for its run from this moment on.
+        detected_at=utc_now(),
     )
     async with context.database.session() as session:
         created = await store.create_repair(session, retried)

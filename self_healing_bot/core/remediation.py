@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from self_healing_bot.actions.context import BRANCH_PREFIX, ActionContext
+from self_healing_bot.actions.create_check_run import publish_check_run
 from self_healing_bot.actions.open_fix_pull_request import close_fix_pull_request
 from self_healing_bot.actions.registry import ActionResult, find_action
 from self_healing_bot.core.automation import AutomationLevel
@@ -50,14 +51,14 @@ from self_healing_bot.core.playbook import (
 )
 from self_healing_bot.detectors.registry import Detection
 from self_healing_bot.github.markers import with_marker
-from self_healing_bot.github.models import CheckOutput
+from self_healing_bot.github.models import CheckOutput, PullRequest
 from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, merge_configs
-from self_healing_bot.repo_config.loading import parse_config_layer
+from self_healing_bot.repo_config.remote import InvalidRepoConfigError, fetch_repo_config
 from self_healing_bot.storage import repairs as store
 from self_healing_bot.storage.deliveries import as_utc
-from self_healing_bot.storage.detections import signature_history
+from self_healing_bot.storage.detections import SignatureHistory, signature_history
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import OPEN_STATES, Repair, RepairState
 
@@ -74,10 +75,9 @@ class StepFailedError(RuntimeError):
 
 @dataclass(frozen=True)
 class RepositoryConfig:
-    """The config in force, whether the repository opted in, and a broken file's problems."""
+    """The config in force and, when the file is broken, its problems."""
 
     config: RepoConfig
-    opted_in: bool
     error: ConfigError | None = None
 
 
@@ -95,6 +95,31 @@ def from_fork(payload: Mapping[str, Any]) -> bool:
     head = (run.get("head_repository") or {}).get("full_name")
     base = (payload.get("repository") or {}).get("full_name")
     return head is not None and base is not None and head != base
+
+
+def repair_level(config: RepoConfig, category: str, *, fork: bool) -> AutomationLevel:
+    """The automation level a repair runs at: the config's for the category, but `suggest`
+    (a check run with the diagnosis, nothing else) for a fork's event whatever the config says.
+
+    Security: a fork's code and log are written by someone without write access, so nothing
+    the bot does for them writes to the repository: no branch, pull request, issue, comment
+    or re-run (a re-run would run the fork's code again with the repository's secrets). The
+    check run lands on the fork's commit, where the pull request's author sees it.
+    """
+    return AutomationLevel.SUGGEST if fork else config.automation.level_for(category)
+
+
+def with_occurrences(detection: Detection, history: SignatureHistory | None) -> Detection:
+    """The detection with `occurrences` from the signature's history (the stored count of
+    distinct failures, this one included), so playbooks can act on a recurrence."""
+    if history is None or history.count <= detection.occurrences:
+        return detection
+    return dataclasses.replace(detection, occurrences=history.count)
+
+
+def bot_pull_requests(pulls: list[PullRequest]) -> list[PullRequest]:
+    """The open pull requests the bot opened: their head is one of its fix branches."""
+    return [pull for pull in pulls if pull.state == "open" and is_bot_branch(pull.head_ref)]
 
 
 def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool:
@@ -142,7 +167,7 @@ class PlaybookRemediation:
         if github is None or repository is None:
             return StageOutcome("skipped", {"reason": "no GitHub client for this event"}, [])
         default_branch = await self._default_branch(context, github, repository)
-        in_force = await self._config(context, github, repository, default_branch)
+        in_force = await self._config(context, github, repository)
         pending = await self._pending_for_event(context)
         chosen: list[int] = []
         skipped: dict[str, str] = {}
@@ -179,37 +204,17 @@ class PlaybookRemediation:
         return (await github.get_repository(repository)).default_branch
 
     async def _config(
-        self,
-        context: ExecutionContext,
-        github: InstallationClient,
-        repository: str,
-        default_branch: str,
+        self, context: ExecutionContext, github: InstallationClient, repository: str
     ) -> RepositoryConfig:
-        """The config from the default branch over the org's `.github` defaults; a broken file
-        is reported (check run and comment) and the last valid layer stays in force."""
-        owner = repository.split("/", 1)[0]
-        organisation_file = await github.get_file(f"{owner}/.github", CONFIG_PATH)
-        organisation = (
-            parse_config_layer(organisation_file.content.decode(), f"{owner}/.github/{CONFIG_PATH}")
-            if organisation_file is not None
-            else None
-        )
-        repository_file = await github.get_file(repository, CONFIG_PATH, ref=default_branch)
-        if repository_file is None:
-            return RepositoryConfig(merge_configs(organisation, None), opted_in=False)
+        """The config from the default branch over the org's `.github` defaults (the one store
+        `repo_configs` keeps the last valid one); a broken file is reported (check run and
+        comment) and the last valid config stays in force: built-in defaults if none was."""
         try:
-            layer = parse_config_layer(repository_file.content.decode(errors="replace"))
-        except ConfigError as error:
+            config = await fetch_repo_config(github, repository, context.database)
+        except InvalidRepoConfigError as error:
             await self._report_config_error(context, github, repository, error)
-            async with context.database.session() as session:
-                last = await store.last_valid_config(session, repository)
-            previous = last.layer if last is not None else None
-            return RepositoryConfig(
-                merge_configs(organisation, previous), opted_in=previous is not None, error=error
-            )
-        async with context.database.session() as session:
-            await store.remember_valid_config(session, repository, layer)
-        return RepositoryConfig(merge_configs(organisation, layer), opted_in=True)
+            return RepositoryConfig(error.last_valid or merge_configs(None, None), error=error)
+        return RepositoryConfig(config)
 
     async def _report_config_error(
         self,
@@ -225,11 +230,11 @@ class PlaybookRemediation:
         )
         head_sha = _head_sha(context)
         if head_sha is not None:
-            await github.create_check_run(
+            await publish_check_run(
+                github,
                 repository,
                 f"{CHECK_NAME} config",
                 head_sha,
-                "completed",
                 "failure",
                 CheckOutput(title="Invalid self-healing-bot configuration", summary=text),
             )
@@ -275,7 +280,9 @@ class PlaybookRemediation:
         mine = [repair for repair in earlier if repair.delivery_id == context.delivery_id]
         if mine:  # this delivery already finished its repair: a redelivery changes nothing
             return None, f"repair {mine[-1].id} of this delivery ended {mine[-1].state}"
-        level = config.automation.level_for(detection.category)
+        detection = with_occurrences(detection, history)
+        fork = from_fork(context.payload)
+        level = repair_level(config, detection.category, fork=fork)
         loaded = await self._choose(context, repository, default_branch, config, detection)
         plan = (
             plan_playbook(
@@ -284,7 +291,6 @@ class PlaybookRemediation:
                 config,
                 repository={"full_name": repository, "default_branch": default_branch},
                 event=context.payload,
-                from_fork=from_fork(context.payload),
             )
             if loaded is not None and level is not AutomationLevel.SUGGEST
             else None
@@ -309,9 +315,10 @@ class PlaybookRemediation:
             ),
             inputs={
                 "default_branch": default_branch,
-                "opted_in": in_force.opted_in,
+                "from_fork": fork,
                 "run_id": run.get("id"),
                 "run_attempt": run.get("run_attempt"),
+                # A fork's run lists none (GitHub leaves `pull_requests` empty for forks).
                 "pull_requests": [pull.get("number") for pull in run.get("pull_requests") or []],
             },
             plan=_plan_json(plan) if plan is not None else {},
@@ -386,7 +393,7 @@ class PlaybookRemediation:
             run = await github.get_workflow_run(repair.repository, int(run_id))
             if attempt is not None and run.run_attempt > int(attempt):
                 return f"run {run_id} was already re-run (attempt {run.run_attempt})"
-        if detection.branch and detection.head_sha and not from_fork_inputs(repair):
+        if detection.branch and detection.head_sha:
             head = await github.get_branch_sha(repair.repository, detection.branch)
             if head != detection.head_sha:
                 return f"{detection.branch} moved on to {head[:7]}: superseded"
@@ -408,11 +415,11 @@ class PlaybookRemediation:
             return RepairState.IGNORED
         report = detection_report(detection)
         if detection.head_sha and repair.check_run is None:
-            check = await github.create_check_run(
+            check = await publish_check_run(
+                github,
                 repair.repository,
                 CHECK_NAME,
                 detection.head_sha,
-                "completed",
                 "neutral",
                 CheckOutput(
                     title=redact_secrets(detection.summary or detection.category), summary=report
@@ -420,12 +427,14 @@ class PlaybookRemediation:
             )
             async with context.database.session() as session:
                 await store.record_links(session, repair.id, check_run=check.id)
+        pulls = repair.inputs.get("pull_requests") or []
+        opted_in = bool(pulls) and await github.get_file(repair.repository, CONFIG_PATH) is not None
         note = (
             ""
-            if repair.inputs.get("opted_in")
+            if opted_in
             else f"\n\nThis repository has no `{CONFIG_PATH}`: the bot only reports what it found."
         )
-        for number in repair.inputs.get("pull_requests") or []:
+        for number in pulls:
             key = f"diagnosis:{detection.signature}:{detection.head_sha}"
             if await github.find_comment_by_marker(repair.repository, number, key) is None:
                 await github.create_comment(
@@ -476,7 +485,7 @@ class PlaybookRemediation:
         repair: Repair,
         detection: Detection,
     ) -> str:
-        blocked = await self._blocked_remedies(context, repair)
+        blocked = await self._blocked_remedies(context, github, repair)
         try:
             outputs = await self._run_phase(context, github, repair, detection, "steps", blocked)
         except StepFailedError as error:
@@ -487,9 +496,13 @@ class PlaybookRemediation:
             return RepairState.ROLLED_BACK
         return await self._after_steps(context, repair, outputs)
 
-    async def _blocked_remedies(self, context: ExecutionContext, repair: Repair) -> dict[str, str]:
+    async def _blocked_remedies(
+        self, context: ExecutionContext, github: InstallationClient, repair: Repair
+    ) -> dict[str, str]:
         """Repairing actions this repair may not take: a remedy that already failed for the
-        signature, the cooldown, and the repository's budgets."""
+        signature, the cooldown, and the repository's budgets. Open bot pull requests are
+        counted on GitHub, where a verified but unmerged one (level `pr`) is still open and a
+        human's merge or close is already seen, rather than from this bot's own records."""
         config = RepoConfig.model_validate(repair.config)
         budgets = config.budgets
         async with context.database.session() as session:
@@ -500,8 +513,8 @@ class PlaybookRemediation:
                 )
                 if other.id != repair.id
             ]
-            open_pulls = await store.open_pull_request_count(session, repair.repository)
             reruns = await store.reruns_since(session, repair.repository, timedelta(hours=1))
+        open_pulls = len(bot_pull_requests(await github.list_pull_requests(repair.repository)))
         reasons: dict[str, str] = {}
         failed_remedy = any(
             other.playbook == repair.playbook
@@ -661,6 +674,7 @@ class PlaybookRemediation:
             run_id=int(run_id) if run_id is not None else None,
             run_attempt=int(run_attempt) if run_attempt is not None else None,
             issue_number=repair.issue or (pulls[0] if pulls else None),
+            acting_since=as_utc(repair.detected_at),
         )
 
     async def _after_steps(
@@ -877,13 +891,6 @@ class PlaybookRemediation:
     ) -> None:
         async with context.database.session() as session:
             await store.finish_step(session, repair.id, phase, position, status, **fields)
-
-
-def from_fork_inputs(repair: Repair) -> bool:
-    return bool(repair.plan) and any(
-        step["reason"].startswith("write actions are never taken for events from forks")
-        for step in repair.plan["steps"]
-    )
 
 
 def _head_sha(context: ExecutionContext) -> str | None:

@@ -4,7 +4,9 @@ Applies to `workflow_run`, `workflow_job` and `check_run` events completed with 
 `timed_out` or `cancelled`: downloads the failed jobs' logs (the run's log zip when the run
 has no failed job to read), classifies them with the diagnosis core plus the repository's own
 `diagnosis_rules`, and returns one `Detection` per failed job. A commit that is no longer the
-head of its branch is skipped: a newer push has its own run.
+head of its branch is skipped: a newer push has its own run. A fork's run is not checked
+that way: its branch lives in the fork (a same-named branch here is another branch), and
+the executor only reports on forks, so a superseded commit costs at most a stale check run.
 
 Also applies to a run or job completed with `success` on a re-run (`run_attempt` > 1): the
 signatures the same job failed with on the same commit are marked flaky.
@@ -74,6 +76,7 @@ class CompletedCheck:
     job: str | None
     job_id: int | None
     check_output: str = ""
+    from_fork: bool = False
 
 
 def _extra(model: BaseModel, key: str) -> Any:
@@ -87,6 +90,9 @@ def completed_check(event: Event) -> CompletedCheck | None:
         return None
     if isinstance(event, WorkflowRunEvent):
         run = event.workflow_run
+        head_repository = _extra(run, "head_repository")
+        head_name = head_repository.get("full_name") if isinstance(head_repository, dict) else None
+        base_name = event.repository.full_name if event.repository is not None else None
         return CompletedCheck(
             "workflow_run",
             run.conclusion or "",
@@ -96,6 +102,7 @@ def completed_check(event: Event) -> CompletedCheck | None:
             run.run_attempt or 1,
             None,
             None,
+            from_fork=head_name is not None and base_name is not None and head_name != base_name,
         )
     if isinstance(event, WorkflowJobEvent):
         job = event.workflow_job
@@ -261,7 +268,7 @@ class PipelineFailureDetector:
     async def _require_branch_head(
         self, client: PipelineClient, repository: str, check: CompletedCheck
     ) -> None:
-        if check.branch is None:
+        if check.branch is None or check.from_fork:
             return
         try:
             head = await client.get_branch_sha(repository, check.branch)

@@ -146,16 +146,6 @@ class RepairStep(Base):
     )
 
 
-class RepairConfig(Base):
-    """The last valid repository config layer, kept in force while a newer one is broken."""
-
-    __tablename__ = "repair_configs"
-
-    repository: Mapped[str] = mapped_column(String(256), primary_key=True)
-    layer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
-
-
 class UnknownRepairError(LookupError):
     """No repair has this id."""
 
@@ -245,18 +235,6 @@ async def repair_for_thread(session: AsyncSession, repository: str, number: int)
         .limit(1)
         .execution_options(populate_existing=True)
     )
-
-
-async def open_pull_request_count(session: AsyncSession, repository: str) -> int:
-    """Bot pull requests still waiting for their CI (the open-PR budget counts these)."""
-    count = await session.scalar(
-        select(func.count()).where(
-            Repair.repository == repository,
-            Repair.pull_request.is_not(None),
-            Repair.state.in_([state.value for state in OPEN_STATES]),
-        )
-    )
-    return int(count or 0)
 
 
 async def reruns_since(session: AsyncSession, repository: str, since: timedelta) -> int:
@@ -350,17 +328,3 @@ async def steps_of(session: AsyncSession, repair_id: int) -> list[RepairStep]:
         .order_by(RepairStep.phase.desc(), RepairStep.position)
     )
     return list(rows)
-
-
-async def last_valid_config(session: AsyncSession, repository: str) -> RepairConfig | None:
-    return await session.get(RepairConfig, repository, populate_existing=True)
-
-
-async def remember_valid_config(
-    session: AsyncSession, repository: str, layer: dict[str, Any] | None
-) -> None:
-    row = await session.get(RepairConfig, repository)
-    if row is None:
-        session.add(RepairConfig(repository=repository, layer=layer, updated_at=utc_now()))
-    else:
-        row.layer, row.updated_at = layer, utc_now()

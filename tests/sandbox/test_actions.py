@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from self_healing_bot.sandbox import GitHubSandbox
 from self_healing_bot.sandbox.ci_rules import JobSpec
+from self_healing_bot.sandbox.handlers.actions import created_matches
 from tests.sandbox.test_rest import REPO, commit
 
 OOM = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
@@ -140,3 +143,20 @@ async def test_a_run_on_a_pull_request_branch_names_the_pull_request(
     run = await latest_run(sandbox_http, head)
     assert run["conclusion"] == "success"
     assert [pull["number"] for pull in run["pull_requests"]] == [opened.json()["number"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (None, True),
+        (">=2026-03-01T12:00:00Z", True),
+        (">2026-03-01T12:00:00Z", False),
+        ("<2026-03-01T12:00:00Z", False),
+        ("<=2026-03-01T12:00:00Z", True),
+        ("2026-03-01T00:00:00Z..2026-03-02T00:00:00Z", True),
+        ("2026-03-02", False),
+    ],
+)
+def test_created_filters_runs_as_github_search_does(query: str | None, expected: bool) -> None:
+    created = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert created_matches(query, created) is expected

@@ -100,3 +100,35 @@ async def test_check_run_carries_the_redacted_diagnosis_and_annotations(
     assert [item["message"] for item in sent["output"]["annotations"]] == ["OOM here", "[REDACTED]"]
     assert sent["output"]["summary"] == "token [REDACTED] in the log"
     assert PLANTED_TOKEN not in world.request_log.read_text()
+
+
+async def test_a_dispatch_repeated_after_a_crash_follows_the_run_it_started(
+    world: World, make_context: MakeContext
+) -> None:
+    _add_training_workflow(world)
+    since = world.sandbox.clock()
+    context = make_context(acting_since=since)
+    parameters = DispatchWorkflowParameters(workflow="train.yml")
+    first = await dispatch_workflow(context, parameters)
+    again = await dispatch_workflow(context, parameters)  # the step redelivered
+    assert again.outputs == first.outputs and "already dispatched" in again.summary
+    assert len(world.requests("POST", r"/dispatches$")) == 1
+    await world.sandbox.drain()
+
+
+async def test_a_check_run_published_twice_is_one_check_run(
+    world: World, make_context: MakeContext
+) -> None:
+    sha = await world.client.get_branch_sha(REPO, "main")
+    parameters = CreateCheckRunParameters(head_sha=sha, title="CUDA out of memory", summary="s")
+    first = await create_check_run(make_context(), parameters)
+    again = await create_check_run(make_context(), parameters)
+    other = await create_check_run(
+        make_context(), parameters.model_copy(update={"name": "self-healing-bot config"})
+    )
+    assert again.outputs == first.outputs != other.outputs
+    checks = world.sandbox.repository(REPO).check_runs.values()
+    assert sorted(check.name for check in checks if check.head_sha == sha) == [
+        "self-healing-bot",
+        "self-healing-bot config",
+    ]
