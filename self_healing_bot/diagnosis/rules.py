@@ -27,25 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-CATEGORIES: tuple[str, ...] = (
-    "gpu_oom",
-    "host_oom",
-    "cuda_error",
-    "dependency_resolution",
-    "missing_dependency",
-    "dependency_api_change",
-    "data_missing",
-    "data_validation",
-    "nan_loss",
-    "timeout",
-    "network_transient",
-    "auth_error",
-    "disk_full",
-    "test_failure",
-    "code_error",
-    "lint_failure",
-    "unknown",
-)
+from self_healing_bot.core.categories import PIPELINE_FAILURE_CATEGORIES
+
+# The diagnosis names pipeline failures only; the ids are the taxonomy's, kept in one place.
+CATEGORIES = PIPELINE_FAILURE_CATEGORIES
 
 RuleKind = Literal["failure", "step", "context"]
 
