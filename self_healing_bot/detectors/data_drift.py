@@ -25,14 +25,15 @@ from typing import Any
 
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
-from self_healing_bot.detectors.registry import Detection, DetectionSkipped, Severity, register
+from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     FileReader,
     changed_paths,
     default_branch_push,
+    detector_config,
+    detector_thresholds,
     dispatch_branch,
     read_file,
-    repository_config,
 )
 from self_healing_bot.drift.compare import DriftOptions, compare_tables
 from self_healing_bot.drift.html_report import render_html
@@ -91,14 +92,7 @@ def dispatched_dataset(client_payload: Mapping[str, Any] | None, config: RepoCon
 
 def drift_options(config: RepoConfig) -> DriftOptions:
     """Options from `detectors.data_drift.thresholds`; an unknown key is an error, not ignored."""
-    detector = config.detectors.get(DETECTOR_ID)
-    thresholds = detector.thresholds if detector else {}
-    unknown = sorted(set(thresholds) - set(THRESHOLD_KEYS))
-    if unknown:
-        raise DatasetConfigError(
-            f"detectors.{DETECTOR_ID}.thresholds has unknown keys {unknown}; "
-            f"known: {list(THRESHOLD_KEYS)}"
-        )
+    thresholds = detector_thresholds(config, DETECTOR_ID, THRESHOLD_KEYS, DatasetConfigError)
     return DriftOptions(
         drift_share=thresholds.get("drift_share", DriftOptions.drift_share),
         require_effect_size=bool(thresholds.get("require_effect_size", 0)),
@@ -219,9 +213,7 @@ class DataDriftDetector:
             raise DatasetConfigError(
                 f"{repository}: no GitHub client for this installation, cannot read the data"
             )
-        config = await repository_config(context, client)
-        if not config.detector_enabled(DETECTOR_ID):
-            raise DetectionSkipped(f"{DETECTOR_ID} is disabled in the repository's config")
+        config = await detector_config(context, client, DETECTOR_ID)
         options = drift_options(config)
         event = context.event
         if isinstance(event, PushEvent):

@@ -47,15 +47,16 @@ from self_healing_bot.degradation.assessment import (
 from self_healing_bot.degradation.metrics_files import MetricsFileError, parse_metrics
 from self_healing_bot.degradation.mlflow_source import MlflowSource
 from self_healing_bot.degradation.policy import Direction, MetricPolicy
-from self_healing_bot.detectors.registry import Detection, DetectionSkipped, Severity, register
+from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     NO_COMMIT,
     FileReader,
     changed_paths,
     default_branch_push,
+    detector_config,
+    detector_thresholds,
     dispatch_branch,
     read_file,
-    repository_config,
 )
 from self_healing_bot.repo_config.model import Model, RepoConfig
 from self_healing_bot.storage.metric_history import metric_history, record_metrics
@@ -92,14 +93,7 @@ def direction_of(metric: str) -> Direction:
 
 def metric_policies(metrics: Iterable[str], config: RepoConfig) -> dict[str, MetricPolicy]:
     """One policy per metric from `detectors.model_degradation.thresholds`; unknown keys fail."""
-    detector = config.detectors.get(DETECTOR_ID)
-    thresholds = detector.thresholds if detector else {}
-    unknown = sorted(set(thresholds) - set(THRESHOLD_KEYS))
-    if unknown:
-        raise MetricsConfigError(
-            f"detectors.{DETECTOR_ID}.thresholds has unknown keys {unknown}; "
-            f"known: {list(THRESHOLD_KEYS)}"
-        )
+    thresholds = detector_thresholds(config, DETECTOR_ID, THRESHOLD_KEYS, MetricsConfigError)
     defaults = MetricPolicy()
     return {
         metric: MetricPolicy(
@@ -288,9 +282,7 @@ class ModelDegradationDetector:
         client, repository, event = context.github, context.repository, context.event
         if client is None or repository is None:
             raise MetricsConfigError("no repository or GitHub client: cannot read metrics files")
-        config = await repository_config(context, client)
-        if not config.detector_enabled(DETECTOR_ID):
-            raise DetectionSkipped(f"{DETECTOR_ID} is disabled in the repository's config")
+        config = await detector_config(context, client, DETECTOR_ID)
         if isinstance(event, PushEvent):
             paths = await changed_paths(
                 client, repository, config.paths.metrics, event.before, event.after

@@ -5,7 +5,8 @@ A push payload's per-commit file lists are not used: GitHub truncates them on la
 they miss what a force push removed. Comparing each configured path's blob at `before` and
 `after` is exact whatever the push was.
 
-    config = await repository_config(context, client)
+    config = await detector_config(context, client, "data_drift")
+    thresholds = detector_thresholds(config, "data_drift", ["drift_share"], ValueError)
     changed = await changed_paths(client, "octo/ml", ["data/current.csv"], before, after)
     data = await read_file(client, "octo/ml", "data/current.csv", after)
 """
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
+from self_healing_bot.detectors.registry import DetectionSkipped
 from self_healing_bot.github.models import RepoFile
 from self_healing_bot.repo_config.model import RepoConfig
 from self_healing_bot.repo_config.remote import InvalidRepoConfigError, fetch_repo_config
@@ -37,18 +39,40 @@ class ConfiguredFileMissingError(LookupError):
     """A path named in the repository config does not exist at the commit being checked."""
 
 
-async def repository_config(context: ExecutionContext, client: FileReader) -> RepoConfig:
-    """The repository's config; while its file is invalid, the last valid one (logged)."""
+async def detector_config(
+    context: ExecutionContext, client: FileReader, detector_id: str
+) -> RepoConfig:
+    """The repository's config; while its file is invalid, the last valid one (logged).
+
+    Raises `DetectionSkipped` when the config turns `detector_id` off.
+    """
     repository = context.repository or ""
     try:
-        return await fetch_repo_config(client, repository, context.database)
+        config = await fetch_repo_config(client, repository, context.database)
     except InvalidRepoConfigError as error:
         if error.last_valid is None:
             raise
         context.log.warning(
             "repository config is invalid; using its last valid config", error=str(error)
         )
-        return error.last_valid
+        config = error.last_valid
+    if not config.detector_enabled(detector_id):
+        raise DetectionSkipped(f"{detector_id} is disabled in the repository's config")
+    return config
+
+
+def detector_thresholds(
+    config: RepoConfig, detector_id: str, known: Sequence[str], error: type[ValueError]
+) -> dict[str, float]:
+    """`detectors.<detector_id>.thresholds`; a key not in `known` raises `error`, not ignored."""
+    detector = config.detectors.get(detector_id)
+    thresholds = detector.thresholds if detector else {}
+    unknown = sorted(set(thresholds) - set(known))
+    if unknown:
+        raise error(
+            f"detectors.{detector_id}.thresholds has unknown keys {unknown}; known: {list(known)}"
+        )
+    return thresholds
 
 
 def default_branch_push(event: Event) -> bool:
