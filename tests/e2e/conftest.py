@@ -102,7 +102,8 @@ class Stack:
         seen = -1
         while True:
             await self.sandbox.drain()
-            sent = len(self.sandbox.sender.deliveries)
+            # One per GUID: a redelivery is another attempt of the same delivery.
+            sent = len({delivery.guid for delivery in self.sandbox.sender.deliveries})
             await self.wait_for(
                 functools.partial(self._processed, sent), "every delivery to be processed"
             )
