@@ -218,7 +218,11 @@ async def running_stack(
     """The sandbox and a `serve` process; workers the test started are stopped on exit."""
     sandbox_port, bot_port = free_port(), free_port()
     request_log = tmp_path / "sandbox-requests.jsonl"
-    sandbox = GitHubSandbox(base_url=f"http://127.0.0.1:{sandbox_port}", request_log=request_log)
+    sandbox = GitHubSandbox(
+        base_url=f"http://127.0.0.1:{sandbox_port}",
+        request_log=request_log,
+        validate_responses=True,
+    )
     apply_scenario(
         sandbox,
         {
