@@ -76,9 +76,23 @@ async def _run(
             typer.echo(json.dumps(document, indent=2))
         else:
             console.print(_table(document))
+        _refuse_invalid_requests(stage)
         if not once:
             await _serve_dashboard(stage, console)
         return document
+
+
+def _refuse_invalid_requests(stage: DemoStage) -> None:
+    """A request the sandbox refused by GitHub's API description is a bug GitHub would refuse
+    too, even when every incident ended well: the demo fails and names each one."""
+    from self_healing_bot.demo.stage import DemoError
+
+    refused = [
+        f"{rejection.method} {rejection.path} → {rejection.status}: {rejection.reason}"
+        for rejection in stage.sandbox.rejections
+    ]
+    if refused:
+        raise DemoError("the bot sent requests GitHub would refuse:\n" + "\n".join(refused))
 
 
 def _table(document: dict[str, Any]) -> Any:
