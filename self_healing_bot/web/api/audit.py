@@ -6,18 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from self_healing_bot.storage.models import AuditEvent
 from self_healing_bot.web.api.auth import Admin, Caller
-from self_healing_bot.web.api.pagination import Page, PageParams, page, page_params, paginate
+from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 class AuditView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     at: datetime
     actor: str
@@ -40,7 +42,4 @@ async def list_audit_events(
         query = query.where(AuditEvent.action == action)
     if subject is not None:
         query = query.where(AuditEvent.subject == subject)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, AuditEvent.id, params))).all()
-    views = [AuditView.model_validate(row, from_attributes=True) for row in rows]
-    return page(request, views[: params.limit], rows, params)
+    return await fetch_page(request, query, AuditEvent.id, params, AuditView.model_validate)

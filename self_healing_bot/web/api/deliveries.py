@@ -6,20 +6,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.models import DeliveryStatus, WebhookDelivery
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
 from self_healing_bot.web.api.errors import ApiError
-from self_healing_bot.web.api.pagination import Page, PageParams, page, page_params, paginate
+from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
 
 
 class DeliveryView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     delivery_id: str
     event: str
@@ -51,10 +53,7 @@ async def list_deliveries(
         query = query.where(WebhookDelivery.status == status)
     if repository is not None:
         query = query.where(WebhookDelivery.repository == repository)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, WebhookDelivery.id, params))).all()
-    views = [DeliveryView.model_validate(row, from_attributes=True) for row in rows]
-    return page(request, views[: params.limit], rows, params)
+    return await fetch_page(request, query, WebhookDelivery.id, params, DeliveryView.model_validate)
 
 
 @router.get("/{delivery_id}")
@@ -67,7 +66,7 @@ async def get_delivery(
         )
     if row is None:
         raise ApiError(404, "not_found", str(deliveries.UnknownDeliveryError(delivery_id)))
-    return DeliveryView.model_validate(row, from_attributes=True)
+    return DeliveryView.model_validate(row)
 
 
 async def replay_delivery_as(

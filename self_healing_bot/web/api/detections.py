@@ -6,18 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from self_healing_bot.storage.detections import DetectionRecord
 from self_healing_bot.storage.views import detections_query
 from self_healing_bot.web.api.auth import Caller, Viewer
-from self_healing_bot.web.api.pagination import Page, PageParams, page, page_params, paginate
+from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/detections", tags=["detections"])
 
 
 class DetectionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     delivery_id: str
     repository: str
@@ -46,7 +48,6 @@ async def list_detections(
 ) -> Page[DetectionView]:
     """Stored detections, optionally of one `owner/name`, TAXONOMY.md category or signature."""
     query = detections_query(repository, category, signature)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, DetectionRecord.id, params))).all()
-    views = [DetectionView.model_validate(row, from_attributes=True) for row in rows]
-    return page(request, views[: params.limit], rows, params)
+    return await fetch_page(
+        request, query, DetectionRecord.id, params, DetectionView.model_validate
+    )

@@ -18,15 +18,8 @@ from self_healing_bot.storage.views import (
     drift_summary,
 )
 from self_healing_bot.web.api.auth import Caller, Viewer
-from self_healing_bot.web.api.errors import ApiError
-from self_healing_bot.web.api.pagination import (
-    MAX_ID,
-    Page,
-    PageParams,
-    page,
-    page_params,
-    paginate,
-)
+from self_healing_bot.web.api.errors import not_found
+from self_healing_bot.web.api.pagination import MAX_ID, Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/drift-reports", tags=["drift reports"])
@@ -78,21 +71,20 @@ async def list_drift_reports(
 ) -> Page[DriftReportView]:
     """Drift reports, newest first, with their verdict; filter by `owner/name` or dataset path."""
     query = drift_reports_query(repository, dataset)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, DriftReportRecord.id, params))).all()
-    views = [DriftReportView.of(drift_summary(row)) for row in rows[: params.limit]]
-    return page(request, views, rows, params)
+    return await fetch_page(
+        request,
+        query,
+        DriftReportRecord.id,
+        params,
+        lambda row: DriftReportView.of(drift_summary(row)),
+    )
 
 
 async def _report(request: Request, report_id: int) -> tuple[DriftSummary, DriftReportRecord]:
     async with request.app.state.database.session() as session:
         found = await drift_report(session, report_id)
     if found is None:
-        raise ApiError(
-            404,
-            "not_found",
-            f"no drift report {report_id}; list them with GET /api/v1/drift-reports",
-        )
+        raise not_found(f"drift report {report_id}", "drift-reports")
     return found
 
 

@@ -3,7 +3,8 @@
 Handlers are installed on the app but answer in this shape only for `/api/` paths, so the
 webhook receiver and the dashboard keep their own responses.
 
-    raise ApiError(404, "not_found", "no execution 42; list them with GET /api/v1/executions")
+    raise ApiError(409, "conflict", "repair 7 is verified; only one awaiting_approval can be")
+    raise not_found("execution 42", "executions")  # "no execution 42; list them with GET ..."
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class ApiError(HTTPException):
     ) -> None:
         super().__init__(status, message, dict(headers) if headers else None)
         self.code = code
+
+
+def not_found(missing: str, listing: str) -> ApiError:
+    """The 404 for `missing` (`"repair 7"`), pointing to `GET /api/v1/<listing>`."""
+    return ApiError(404, "not_found", f"no {missing}; list them with GET /api/v1/{listing}")
 
 
 def error_response(

@@ -6,22 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.models import Execution
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
 from self_healing_bot.web.api.deliveries import ReplayAccepted, replay_delivery_as
-from self_healing_bot.web.api.errors import ApiError
-from self_healing_bot.web.api.pagination import (
-    MAX_ID,
-    Page,
-    PageParams,
-    page,
-    page_params,
-    paginate,
-)
+from self_healing_bot.web.api.errors import not_found
+from self_healing_bot.web.api.pagination import MAX_ID, Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/executions", tags=["executions"])
@@ -29,6 +22,8 @@ ExecutionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class ExecutionView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     delivery_id: str
     repository: str | None
@@ -56,10 +51,7 @@ async def list_executions(
         query = query.where(Execution.delivery_id == delivery_id)
     if end_state is not None:
         query = query.where(Execution.end_state == end_state)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, Execution.id, params))).all()
-    views = [ExecutionView.model_validate(row, from_attributes=True) for row in rows]
-    return page(request, views[: params.limit], rows, params)
+    return await fetch_page(request, query, Execution.id, params, ExecutionView.model_validate)
 
 
 async def _execution(request: Request, execution_id: int) -> Execution:
@@ -67,9 +59,7 @@ async def _execution(request: Request, execution_id: int) -> Execution:
     async with database.session() as session:
         row = await session.get(Execution, execution_id)
     if row is None:
-        raise ApiError(
-            404, "not_found", f"no execution {execution_id}; list them with GET /api/v1/executions"
-        )
+        raise not_found(f"execution {execution_id}", "executions")
     return row
 
 
@@ -78,9 +68,7 @@ async def get_execution(
     request: Request, execution_id: ExecutionId, _caller: Annotated[Caller, Depends(Viewer)]
 ) -> ExecutionView:
     """One execution: each stage's status, timing and detail, in pipeline order."""
-    return ExecutionView.model_validate(
-        await _execution(request, execution_id), from_attributes=True
-    )
+    return ExecutionView.model_validate(await _execution(request, execution_id))
 
 
 @router.post("/{execution_id}/rerun", status_code=202)

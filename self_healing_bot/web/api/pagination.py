@@ -3,13 +3,15 @@
 A page carries `next`, the link to the following page with the same filters, or null at the end;
 keyset (not offset) so pages stay stable while new rows arrive.
 
-    rows = (await session.scalars(paginate(select(Execution), Execution.id, params))).all()
-    return page(request, [view(row) for row in rows[: params.limit]], rows, params)
+    @router.get("")
+    async def list_executions(request: Request, params: ...) -> Page[ExecutionView]:
+        query = select(Execution)
+        return await fetch_page(request, query, Execution.id, params, ExecutionView.model_validate)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Generic, Protocol, TypeVar
 
@@ -21,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1  # BIGINT: a larger id can name no row, and would overflow the driver
 Item = TypeVar("Item")
-Row = TypeVar("Row")
+Row = TypeVar("Row", bound="HasId")
 
 
 class Page(BaseModel, Generic[Item]):
@@ -66,3 +68,17 @@ def page(
         return Page(items=items, next=None)
     link = request.url.include_query_params(cursor=rows[params.limit - 1].id, limit=params.limit)
     return Page(items=items, next=f"{link.path}?{link.query}")
+
+
+async def fetch_page(
+    request: Request,
+    query: Select[Row],
+    id_column: InstrumentedAttribute[int],
+    params: PageParams,
+    view: Callable[[Row], Item],
+) -> Page[Item]:
+    """The page of `query`'s rows (from the app's database) that `params` names, each shown
+    through `view`, with the link to the next."""
+    async with request.app.state.database.session() as session:
+        rows = (await session.scalars(paginate(query, id_column, params))).all()
+    return page(request, [view(row) for row in rows[: params.limit]], rows, params)

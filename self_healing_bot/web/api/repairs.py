@@ -32,15 +32,8 @@ from self_healing_bot.storage.views import (
     repairs_query,
 )
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
-from self_healing_bot.web.api.errors import ApiError
-from self_healing_bot.web.api.pagination import (
-    MAX_ID,
-    Page,
-    PageParams,
-    page,
-    page_params,
-    paginate,
-)
+from self_healing_bot.web.api.errors import ApiError, not_found
+from self_healing_bot.web.api.pagination import MAX_ID, Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
 
 router = APIRouter(prefix="/repairs", tags=["repairs"])
@@ -114,10 +107,8 @@ async def list_repairs(
 ) -> Page[RepairView]:
     """Repairs, newest first; filter by `owner/name`, state or signature."""
     query = repairs_query(repository, state.value if state else None, signature)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, Repair.id, params))).all()
     root = _web_root(request)
-    return page(request, [RepairView.of(row, root) for row in rows[: params.limit]], rows, params)
+    return await fetch_page(request, query, Repair.id, params, lambda row: RepairView.of(row, root))
 
 
 async def _detail(request: Request, repair_id: int) -> RepairDetail:
@@ -125,9 +116,7 @@ async def _detail(request: Request, repair_id: int) -> RepairDetail:
     async with database.session() as session:
         found = await repair_detail(session, repair_id)
     if found is None:
-        raise ApiError(
-            404, "not_found", f"no repair {repair_id}; list them with GET /api/v1/repairs"
-        )
+        raise not_found(f"repair {repair_id}", "repairs")
     return found
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from self_healing_bot.audit import record
 from self_healing_bot.core.chatops import ignore_signature
@@ -15,13 +15,15 @@ from self_healing_bot.storage.detections import FailureSignature
 from self_healing_bot.storage.views import signatures_query
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
 from self_healing_bot.web.api.errors import ApiError
-from self_healing_bot.web.api.pagination import Page, PageParams, page, page_params, paginate
+from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Name, Text
 
 router = APIRouter(prefix="/signatures", tags=["signatures"])
 
 
 class SignatureView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     repository: str
     signature: str
@@ -45,10 +47,9 @@ async def list_signatures(
 ) -> Page[SignatureView]:
     """Failure signatures, most recently created first; filter by `owner/name`, flaky, ignored."""
     query = signatures_query(repository, flaky, ignored)
-    async with request.app.state.database.session() as session:
-        rows = (await session.scalars(paginate(query, FailureSignature.id, params))).all()
-    views = [SignatureView.model_validate(row, from_attributes=True) for row in rows]
-    return page(request, views[: params.limit], rows, params)
+    return await fetch_page(
+        request, query, FailureSignature.id, params, SignatureView.model_validate
+    )
 
 
 class Ignored(BaseModel):
