@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import InstrumentedAttribute, defer
 
 from self_healing_bot.storage.deliveries import as_utc
 from self_healing_bot.storage.detections import DetectionRecord, FailureSignature
@@ -28,6 +28,20 @@ from self_healing_bot.storage.repo_configs import RepoConfigRecord
 
 # Read-only queries: objects are expunged when the session closes, so reload stored state.
 _FRESH = {"populate_existing": True}
+Row = TypeVar("Row")
+
+
+def where_given(
+    query: Select[Row], *filters: tuple[InstrumentedAttribute[Any], object]
+) -> Select[Row]:
+    """`query` narrowed to rows whose column equals each given value; a None value is no filter.
+
+    where_given(select(Repair), (Repair.repository, "octo/ml"), (Repair.state, None))
+    """
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return query
 
 
 def detections_query(
@@ -36,14 +50,12 @@ def detections_query(
     signature: str | None = None,
 ) -> Select[DetectionRecord]:
     """Stored detections, optionally of one repository, category or signature."""
-    query = select(DetectionRecord)
-    if repository is not None:
-        query = query.where(DetectionRecord.repository == repository)
-    if category is not None:
-        query = query.where(DetectionRecord.category == category)
-    if signature is not None:
-        query = query.where(DetectionRecord.signature == signature)
-    return query
+    return where_given(
+        select(DetectionRecord),
+        (DetectionRecord.repository, repository),
+        (DetectionRecord.category, category),
+        (DetectionRecord.signature, signature),
+    )
 
 
 async def detections_of_execution(
@@ -76,14 +88,12 @@ def signatures_query(
     repository: str | None = None, flaky: bool | None = None, ignored: bool | None = None
 ) -> Select[FailureSignature]:
     """Each repository's failure signatures with their counts and flaky / ignored marks."""
-    query = select(FailureSignature)
-    if repository is not None:
-        query = query.where(FailureSignature.repository == repository)
-    if flaky is not None:
-        query = query.where(FailureSignature.flaky == flaky)
-    if ignored is not None:
-        query = query.where(FailureSignature.ignored == ignored)
-    return query
+    return where_given(
+        select(FailureSignature),
+        (FailureSignature.repository, repository),
+        (FailureSignature.flaky, flaky),
+        (FailureSignature.ignored, ignored),
+    )
 
 
 async def signature_marks(
@@ -112,13 +122,9 @@ def repairs_query(
     query = select(Repair).options(
         defer(Repair.config), defer(Repair.playbook_source), defer(Repair.plan)
     )
-    if repository is not None:
-        query = query.where(Repair.repository == repository)
-    if state is not None:
-        query = query.where(Repair.state == state)
-    if signature is not None:
-        query = query.where(Repair.signature == signature)
-    return query.execution_options(**_FRESH)
+    return where_given(
+        query, (Repair.repository, repository), (Repair.state, state), (Repair.signature, signature)
+    ).execution_options(**_FRESH)
 
 
 @dataclass(frozen=True)
@@ -234,12 +240,11 @@ def drift_reports_query(
     repository: str | None = None, dataset: str | None = None
 ) -> Select[DriftReportRecord]:
     """Stored drift reports without their HTML pages, optionally of one repository or dataset."""
-    query = select(DriftReportRecord).options(defer(DriftReportRecord.html))
-    if repository is not None:
-        query = query.where(DriftReportRecord.repository == repository)
-    if dataset is not None:
-        query = query.where(DriftReportRecord.dataset == dataset)
-    return query
+    return where_given(
+        select(DriftReportRecord).options(defer(DriftReportRecord.html)),
+        (DriftReportRecord.repository, repository),
+        (DriftReportRecord.dataset, dataset),
+    )
 
 
 async def drift_reports(session: AsyncSession, limit: int) -> list[DriftSummary]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from self_healing_bot.storage.models import AuditEvent
+from self_healing_bot.storage.views import where_given
 from self_healing_bot.web.api.auth import Admin, Caller
 from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
 from self_healing_bot.web.api.parameters import Text
@@ -37,9 +38,7 @@ async def list_audit_events(
     subject: Text | None = None,
 ) -> Page[AuditView]:
     """Who did what, when and from where (`detail.client`), newest first."""
-    query = select(AuditEvent)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if subject is not None:
-        query = query.where(AuditEvent.subject == subject)
+    query = where_given(
+        select(AuditEvent), (AuditEvent.action, action), (AuditEvent.subject, subject)
+    )
     return await fetch_page(request, query, AuditEvent.id, params, AuditView.model_validate)

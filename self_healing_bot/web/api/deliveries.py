@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.models import DeliveryStatus, WebhookDelivery
+from self_healing_bot.storage.views import where_given
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
 from self_healing_bot.web.api.errors import ApiError
 from self_healing_bot.web.api.pagination import Page, PageParams, fetch_page, page_params
@@ -48,11 +49,11 @@ async def list_deliveries(
     repository: Text | None = None,
 ) -> Page[DeliveryView]:
     """The most recent deliveries, optionally only one status (`dead`) or one `owner/name`."""
-    query = select(WebhookDelivery)
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status)
-    if repository is not None:
-        query = query.where(WebhookDelivery.repository == repository)
+    query = where_given(
+        select(WebhookDelivery),
+        (WebhookDelivery.status, status),
+        (WebhookDelivery.repository, repository),
+    )
     return await fetch_page(request, query, WebhookDelivery.id, params, DeliveryView.model_validate)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.models import Execution
+from self_healing_bot.storage.views import where_given
 from self_healing_bot.web.api.auth import Caller, Operator, Viewer
 from self_healing_bot.web.api.deliveries import ReplayAccepted, replay_delivery_as
 from self_healing_bot.web.api.errors import not_found
@@ -44,13 +45,12 @@ async def list_executions(
     end_state: Text | None = None,
 ) -> Page[ExecutionView]:
     """The most recent executions, optionally of one repository, delivery or end state."""
-    query = select(Execution)
-    if repository is not None:
-        query = query.where(Execution.repository == repository)
-    if delivery_id is not None:
-        query = query.where(Execution.delivery_id == delivery_id)
-    if end_state is not None:
-        query = query.where(Execution.end_state == end_state)
+    query = where_given(
+        select(Execution),
+        (Execution.repository, repository),
+        (Execution.delivery_id, delivery_id),
+        (Execution.end_state, end_state),
+    )
     return await fetch_page(request, query, Execution.id, params, ExecutionView.model_validate)
 
 
