@@ -17,6 +17,7 @@ HEIGHT = 200
 LEFT = 64
 BOTTOM = 22
 TOP = 10
+PLOT_HEIGHT = HEIGHT - BOTTOM - TOP
 
 
 @dataclass(frozen=True)
@@ -58,56 +59,70 @@ class Chart:
     plot_left: float = LEFT
 
 
-def _x_labels(labels: Sequence[str], slot: float) -> list[Label]:
+def _plain(value: float) -> str:
+    return f"{value:g}"
+
+
+def _slot(labels: Sequence[str]) -> float:
+    """The width each label's column gets on the x axis."""
+    return (WIDTH - LEFT) / max(len(labels), 1)
+
+
+def _labelled_chart(
+    title: str,
+    labels: Sequence[str],
+    top_value: float,
+    fmt: Callable[[float], str],
+    rects: Sequence[Rect] = (),
+    lines: Sequence[tuple[Point, ...]] = (),
+) -> Chart:
+    """`rects` or `lines` over one x slot per label, with a y axis from 0 to `top_value`."""
     # At most ~8 labels fit under the chart; show every n-th.
     step = max(1, -(-len(labels) // 8))
-    return [
+    slot = _slot(labels)
+    x_axis = [
         Label(LEFT + slot * (index + 0.5), HEIGHT - 6, text)
         for index, text in enumerate(labels)
         if index % step == 0
     ]
-
-
-def _y_axis(top_value: float, fmt: Callable[[float], str]) -> tuple[list[Label], list[float]]:
-    plot = HEIGHT - BOTTOM - TOP
-    labels, lines = [], []
-    for fraction in (0.0, 0.5, 1.0):
-        y = TOP + plot * (1 - fraction)
-        labels.append(Label(LEFT - 4, y + 4, fmt(top_value * fraction), "end"))
-        lines.append(y)
-    return labels, lines
+    fractions = (0.0, 0.5, 1.0)
+    gridlines = [TOP + PLOT_HEIGHT * (1 - fraction) for fraction in fractions]
+    y_axis = [
+        Label(LEFT - 4, y + 4, fmt(top_value * fraction), "end")
+        for fraction, y in zip(fractions, gridlines, strict=True)
+    ]
+    return Chart(
+        title,
+        WIDTH,
+        HEIGHT,
+        rects=tuple(rects),
+        lines=tuple(lines),
+        labels=tuple(x_axis + y_axis),
+        gridlines=tuple(gridlines),
+    )
 
 
 def stacked_bars(
     title: str,
     labels: Sequence[str],
     stacks: Sequence[tuple[str, str, Sequence[float]]],
-    fmt: Callable[[float], str] = lambda value: f"{value:g}",
+    fmt: Callable[[float], str] = _plain,
 ) -> Chart:
     """One bar per label, its segments stacked bottom-up; `stacks` are (name, css class, values)."""
     totals = [sum(values[index] for _, _, values in stacks) for index in range(len(labels))]
     top_value = max([*totals, 1.0])
-    slot = (WIDTH - LEFT) / max(len(labels), 1)
-    plot = HEIGHT - BOTTOM - TOP
+    slot = _slot(labels)
     rects = []
     for index, label in enumerate(labels):
         base = float(HEIGHT - BOTTOM)
         for name, css_class, values in stacks:
-            height = plot * values[index] / top_value
+            height = PLOT_HEIGHT * values[index] / top_value
             if height > 0:
                 base -= height
                 x = LEFT + slot * index + slot * 0.15
                 title_text = f"{label}: {fmt(values[index])} {name}"
                 rects.append(Rect(x, base, slot * 0.7, height, css_class, title_text))
-    axis, gridlines = _y_axis(top_value, fmt)
-    return Chart(
-        title,
-        WIDTH,
-        HEIGHT,
-        rects=tuple(rects),
-        labels=tuple(_x_labels(labels, slot) + axis),
-        gridlines=tuple(gridlines),
-    )
+    return _labelled_chart(title, labels, top_value, fmt, rects=rects)
 
 
 def line(
@@ -115,13 +130,12 @@ def line(
     labels: Sequence[str],
     values: Sequence[float | None],
     top_value: float | None = None,
-    fmt: Callable[[float], str] = lambda value: f"{value:g}",
+    fmt: Callable[[float], str] = _plain,
 ) -> Chart:
     """A line through the known values; a None breaks the line (no data that day)."""
     known = [value for value in values if value is not None]
     top = top_value if top_value is not None else max([*known, 1.0])
-    slot = (WIDTH - LEFT) / max(len(labels), 1)
-    plot = HEIGHT - BOTTOM - TOP
+    slot = _slot(labels)
     runs: list[tuple[Point, ...]] = []
     current: list[Point] = []
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -130,25 +144,17 @@ def line(
                 runs.append(tuple(current))
             current = []
             continue
-        y = TOP + plot * (1 - value / top)
+        y = TOP + PLOT_HEIGHT * (1 - value / top)
         current.append(Point(LEFT + slot * (index + 0.5), y, f"{label}: {fmt(value)}"))
     if current:
         runs.append(tuple(current))
-    axis, gridlines = _y_axis(top, fmt)
-    return Chart(
-        title,
-        WIDTH,
-        HEIGHT,
-        lines=tuple(runs),
-        labels=tuple(_x_labels(labels, slot) + axis),
-        gridlines=tuple(gridlines),
-    )
+    return _labelled_chart(title, labels, top, fmt, lines=runs)
 
 
 def horizontal_bars(
     title: str,
     rows: Sequence[tuple[str, float, str]],
-    fmt: Callable[[float], str] = lambda value: f"{value:g}",
+    fmt: Callable[[float], str] = _plain,
 ) -> Chart:
     """One bar per (label, value, css class) row, e.g. each pipeline stage's duration."""
     row_height = 22
