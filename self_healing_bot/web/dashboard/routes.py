@@ -180,6 +180,11 @@ def _today() -> datetime:
     return datetime.combine(utc_now().date(), time(), tzinfo=UTC)
 
 
+def _window_start(days: int, today: datetime) -> datetime:
+    """The start of the `days`-day window that ends with `today` (today counts as one)."""
+    return today - timedelta(days=days - 1)
+
+
 @router.get("/assets/dashboard.css")
 async def stylesheet() -> FileResponse:
     return FileResponse(STYLESHEET, media_type="text/css")
@@ -190,9 +195,7 @@ async def overview(request: Request) -> HTMLResponse:
     visitor = await _visitor(request)
     today = _today()
     async with _database(request).session() as db:
-        incidents = await queries.recent_incidents(
-            db, since=today - timedelta(days=OVERVIEW_DAYS - 1)
-        )
+        incidents = await queries.recent_incidents(db, since=_window_start(OVERVIEW_DAYS, today))
         queue = await deliveries.queue_figures(db)
     figures = summarize(incidents, today.date(), OVERVIEW_DAYS)
     labels = [day.day.strftime("%m-%d") for day in figures.daily]
@@ -227,9 +230,7 @@ async def overview(request: Request) -> HTMLResponse:
 async def timeline(request: Request) -> HTMLResponse:
     visitor = await _visitor(request)
     async with _database(request).session() as db:
-        incidents = await queries.recent_incidents(
-            db, since=_today() - timedelta(days=TIMELINE_DAYS - 1)
-        )
+        incidents = await queries.recent_incidents(db, since=_window_start(TIMELINE_DAYS, _today()))
     by_day: dict[str, list[Any]] = {}
     for incident in reversed(incidents):
         by_day.setdefault(incident.received_at.strftime("%Y-%m-%d"), []).append(incident)
@@ -268,7 +269,7 @@ async def signatures(request: Request) -> HTMLResponse:
     visitor = await _visitor(request)
     async with _database(request).session() as db:
         incidents = await queries.recent_incidents(
-            db, since=_today() - timedelta(days=SIGNATURE_DAYS - 1)
+            db, since=_window_start(SIGNATURE_DAYS, _today())
         )
         rows = by_signature(incidents)
         marks = await views.signature_marks(db, [row.signature for row in rows])
