@@ -52,6 +52,15 @@ def value_class(dtype: pl.DataType) -> ValueClass:
     return ValueClass.OTHER
 
 
+# The kind of a column of a class that has no counting rule (numbers other than float and
+# integer, e.g. Decimal, fall back to text as any unknown class does).
+_KIND_OF_CLASS = {
+    ValueClass.BOOLEAN: ColumnKind.CATEGORICAL,
+    ValueClass.TEMPORAL: ColumnKind.DATETIME,
+    ValueClass.EMPTY: ColumnKind.NUMERIC,
+}
+
+
 def present_values(column: pl.Series) -> pl.Series:
     """The column without nulls, NaN and infinities (what every test sees)."""
     column = column.drop_nulls()
@@ -83,14 +92,9 @@ def kind_for(dtype: pl.DataType, distinct: int | None, present: int) -> ColumnKi
         if distinct is not None and distinct <= INTEGER_CARDINALITY_LIMIT:
             return ColumnKind.CATEGORICAL
         return ColumnKind.NUMERIC
-    if value_class(dtype) is ValueClass.STRING:
+    value = value_class(dtype)
+    if value is ValueClass.STRING:
         if distinct is None or distinct > 0.5 * present:
             return ColumnKind.TEXT
         return ColumnKind.CATEGORICAL
-    if dtype == pl.Boolean:
-        return ColumnKind.CATEGORICAL
-    if dtype.is_temporal():
-        return ColumnKind.DATETIME
-    if dtype == pl.Null:
-        return ColumnKind.NUMERIC
-    return ColumnKind.TEXT
+    return _KIND_OF_CLASS.get(value, ColumnKind.TEXT)
