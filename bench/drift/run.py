@@ -5,10 +5,16 @@ reference and current Parquet files in a temporary directory, runs both tools as
 on the same files, and prints one line:
 `ours_s=... evidently_s=... speedup=... ours_peak_mb=... evidently_peak_mb=... same_decisions=...`.
 Targets: speedup >= 10, ours_peak_mb <= 1024, same_decisions=true.
-Then the streamed path alone on `--streamed-rows` (default 10,000,000) rows, second line:
-`streamed_rows=... streamed_s=... streamed_peak_mb=...` (0 skips it).
+Then the streamed path alone (`--stream`) on each of `--streamed-rows` (default 1M, 4M and 10M;
+none skips it), one line each: `streamed_rows=... streamed_s=... streamed_peak_mb=...`; flat
+memory means the same peak at every row count.
 
-    .venv/bin/python bench/drift/run.py [--rows N] [--streamed-rows N]
+The tables are generated in a child process and this one imports no data library: a child's
+ru_maxrss starts from its parent's peak RSS (the kernel carries the high-water mark of the
+address space it had before exec, a copy of the parent's, over exec), so generating 10M rows
+here made every child "peak" at 3.9 GB, even `python -c pass`.
+
+    .venv/bin/python bench/drift/run.py [--rows N] [--streamed-rows N ...]
 """
 
 from __future__ import annotations
@@ -21,9 +27,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
-import polars as pl
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMERIC_COLUMNS = 14
@@ -64,6 +67,9 @@ print(json.dumps(decisions))
 
 def generate(rows: int, directory: Path) -> tuple[Path, Path]:
     """Reference and current tables; half the columns shift in the current one."""
+    import numpy as np
+    import polars as pl
+
     rng = np.random.default_rng(20240601)
     paths = []
     for name, shift in (("reference", 0.0), ("current", 1.0)):
@@ -79,6 +85,16 @@ def generate(rows: int, directory: Path) -> tuple[Path, Path]:
         pl.DataFrame(columns).write_parquet(path, row_group_size=100_000)
         paths.append(path)
     return paths[0], paths[1]
+
+
+def generate_in_child(rows: int, directory: Path) -> tuple[Path, Path]:
+    """`generate` in a child process, so that this one stays small (see the module docstring)."""
+    subprocess.run(
+        [sys.executable, __file__, "--generate", str(rows), str(directory)],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return directory / "reference.parquet", directory / "current.parquet"
 
 
 def measure(command: list[str]) -> tuple[float, float, str]:
@@ -100,10 +116,18 @@ def measure(command: list[str]) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--streamed-rows", type=int, default=10_000_000)
+    parser.add_argument(
+        "--streamed-rows", type=int, nargs="*", default=[1_000_000, 4_000_000, 10_000_000]
+    )
+    parser.add_argument(
+        "--generate", nargs=2, metavar=("ROWS", "DIRECTORY"), help=argparse.SUPPRESS
+    )
     arguments = parser.parse_args()
+    if arguments.generate:
+        generate(int(arguments.generate[0]), Path(arguments.generate[1]))
+        return
     with tempfile.TemporaryDirectory() as directory:
-        reference, current = generate(arguments.rows, Path(directory))
+        reference, current = generate_in_child(arguments.rows, Path(directory))
         ours_command = [
             sys.executable,
             "-c",
@@ -124,15 +148,15 @@ def main() -> None:
         f"same_decisions={'true' if ours == theirs else 'false'}",
         flush=True,
     )
-    if arguments.streamed_rows:
+    for rows in arguments.streamed_rows:
         with tempfile.TemporaryDirectory() as directory:
-            reference, current = generate(arguments.streamed_rows, Path(directory))
+            reference, current = generate_in_child(rows, Path(directory))
             streamed_s, streamed_mb, _ = measure(
                 [*ours_command[:3], "drift", str(reference), str(current), "--json", "--stream"]
             )
         print(
-            f"streamed_rows={arguments.streamed_rows} streamed_s={streamed_s:.2f} "
-            f"streamed_peak_mb={streamed_mb:.0f}"
+            f"streamed_rows={rows} streamed_s={streamed_s:.2f} streamed_peak_mb={streamed_mb:.0f}",
+            flush=True,
         )
 
 

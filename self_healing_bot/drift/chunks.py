@@ -1,7 +1,7 @@
 """Tables too large to hold, read as a sequence of bounded chunks of rows.
 
 Parquet is read a batch of rows at a time from its row groups (pyarrow), holding about one batch
-whatever the file's size or row-group layout (see `_parquet_file`); CSV and JSON Lines are
+whatever the file's size or row-group layout (see `open_parquet`); CSV and JSON Lines are
 read in blocks of bytes cut at the last record end (a newline outside quotes), each block parsed
 with its own type inference, so a word in a numeric column deep in the file reaches the caller
 as a text chunk instead of failing the parse. A record longer than a block cannot be read in
@@ -54,7 +54,7 @@ def is_large(
     if not path.is_file():
         raise TableReadError(f"{path}: no such file")
     if table_format is TableFormat.PARQUET:
-        rows: int = _parquet_file(path).metadata.num_rows
+        rows: int = open_parquet(path).metadata.num_rows
         return rows > large_rows
     return path.stat().st_size > large_text_bytes
 
@@ -76,7 +76,8 @@ def read_chunks(
         yield from _text_chunks(path, table_format, columns, block_bytes or BLOCK_BYTES)
 
 
-def _parquet_file(path: Path) -> pq.ParquetFile:
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """A Parquet file whose batches are read in memory bounded by one batch, not the file."""
     # pre_buffer keeps every column chunk it has read until the reader is dropped
     # (apache/arrow#39808), so memory grew with the file: a 1.2 GB Arrow pool at 10M rows x 20
     # columns. Unbuffered (buffer_size=0), each column chunk is read whole, so one large row
@@ -88,7 +89,7 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
 
 
 def _parquet_chunks(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Iterator[Chunk]:
-    parquet = _parquet_file(path)
+    parquet = open_parquet(path)
     total = max(parquet.metadata.num_rows, 1)
     batches = parquet.iter_batches(batch_size=chunk_rows, columns=columns)
     done = 0
