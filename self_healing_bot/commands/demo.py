@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -42,8 +44,7 @@ def demo(
         scenario = load_demo_scenario()
         document = asyncio.run(_run(scenario, console, once, as_json, incident_timeout))
     except (DemoError, ScenarioError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+        fail(error, 1)
     except KeyboardInterrupt:
         console.print("stopped")
         return

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 
 def diagnose(
     path: Annotated[Path, typer.Argument(help="A log file or the zip of a run's logs.")],
@@ -21,8 +23,7 @@ def diagnose(
     try:
         diagnosis = diagnose_file(path)
     except DiagnosisInputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     if as_json:
         typer.echo(json.dumps(diagnosis.as_json(), ensure_ascii=False))
         return

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,8 +109,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id `keys list` sh
     try:
         info = _in_session(work)
     except UnknownKeyError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     typer.echo(f"revoked key {info.key_id} ({info.role}, {info.name})")
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from self_healing_bot.github.redelivery import RedeliveryReport
     from self_healing_bot.settings import Settings
@@ -39,19 +41,16 @@ def redeliver(
     try:
         lookback = parse_duration(since)
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     from self_healing_bot.github.errors import GitHubConfigurationError, GitHubError
     from self_healing_bot.settings import load_settings
 
     try:
         report = asyncio.run(_recover(lookback, load_settings()))
     except GitHubConfigurationError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     except GitHubError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+        fail(error, 1)
     typer.echo(f"listed {report.listed} deliveries, requested {len(report.requested)} redeliveries")
     for guid, reason in report.failed:
         typer.echo(f"failed to request {guid}: {reason}", err=True)

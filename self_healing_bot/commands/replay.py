@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from self_healing_bot.settings import Settings
 
@@ -27,11 +29,9 @@ def replay(
     try:
         outcome = asyncio.run(_replay(settings, delivery_id))
     except UnknownDeliveryError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     except ReplayRefusedError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+        fail(error, 1)
     typer.echo(f"{delivery_id}: {outcome}")
 
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 
 def sandbox(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -41,8 +43,7 @@ def sandbox(
             )
         apply_scenario(github_sandbox, data)
     except (ScenarioError, OSError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
+        fail(error, 2)
     uvicorn.run(github_sandbox.asgi_app, host=host, port=port, log_config=None, access_log=False)
 
 
