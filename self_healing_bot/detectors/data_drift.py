@@ -29,11 +29,11 @@ from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     FileReader,
     changed_paths,
-    default_branch_push,
     detector_config,
     detector_thresholds,
     dispatch_branch,
     read_file,
+    reads_repository_files,
 )
 from self_healing_bot.drift.compare import DriftOptions, compare_tables
 from self_healing_bot.drift.html_report import render_html
@@ -203,9 +203,7 @@ class DataDriftDetector:
     id = DETECTOR_ID
 
     def applies_to(self, event: Event) -> bool:
-        if isinstance(event, RepositoryDispatchEvent):
-            return bool(event.client_payload and "dataset" in event.client_payload)
-        return default_branch_push(event)
+        return reads_repository_files(event, "dataset")
 
     async def detect(self, context: ExecutionContext) -> list[Detection]:
         client, repository = context.github, _repository(context)

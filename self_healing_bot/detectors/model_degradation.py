@@ -52,11 +52,11 @@ from self_healing_bot.detectors.repository_files import (
     NO_COMMIT,
     FileReader,
     changed_paths,
-    default_branch_push,
     detector_config,
     detector_thresholds,
     dispatch_branch,
     read_file,
+    reads_repository_files,
 )
 from self_healing_bot.repo_config.model import Model, RepoConfig
 from self_healing_bot.storage.metric_history import metric_history, record_metrics
@@ -274,9 +274,7 @@ class ModelDegradationDetector:
     id = DETECTOR_ID
 
     def applies_to(self, event: Event) -> bool:
-        if isinstance(event, RepositoryDispatchEvent):
-            return bool(event.client_payload and "model" in event.client_payload)
-        return default_branch_push(event)
+        return reads_repository_files(event, "model")
 
     async def detect(self, context: ExecutionContext) -> list[Detection]:
         client, repository, event = context.github, context.repository, context.event

@@ -75,8 +75,11 @@ def detector_thresholds(
     return thresholds
 
 
-def default_branch_push(event: Event) -> bool:
-    """True for a push that moved the repository's default branch (not a deletion)."""
+def reads_repository_files(event: Event, payload_key: str) -> bool:
+    """True for a push that moved the repository's default branch (not a deletion), or a
+    `repository_dispatch` whose `client_payload` names `payload_key` (e.g. "dataset")."""
+    if isinstance(event, RepositoryDispatchEvent):
+        return bool(event.client_payload and payload_key in event.client_payload)
     if not isinstance(event, PushEvent) or event.repository is None:
         return False
     branch = event.repository.default_branch
