@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from self_healing_bot.audit import record
 from self_healing_bot.storage.api_keys import (
-    KeyInfo,
     Role,
     UnknownKeyError,
     create_key,
@@ -25,21 +24,13 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 class KeyView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from a `KeyInfo`
+
     key_id: str
     name: str
     role: Role
     created_at: datetime
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, info: KeyInfo) -> KeyView:
-        return cls(
-            key_id=info.key_id,
-            name=info.name,
-            role=info.role,
-            created_at=info.created_at,
-            revoked_at=info.revoked_at,
-        )
 
 
 class NewKey(BaseModel):
@@ -56,7 +47,7 @@ async def list_api_keys(
     request: Request, _caller: Annotated[Caller, Depends(Admin)]
 ) -> list[KeyView]:
     async with request.app.state.database.session() as session:
-        return [KeyView.of(info) for info in await list_keys(session)]
+        return [KeyView.model_validate(info) for info in await list_keys(session)]
 
 
 @router.post("", status_code=201)
@@ -73,7 +64,7 @@ async def create_api_key(
             issued.info.key_id,
             {"role": new.role.value, "name": new.name},
         )
-    return CreatedKey(**KeyView.of(issued.info).model_dump(), key=issued.key)
+    return CreatedKey(**KeyView.model_validate(issued.info).model_dump(), key=issued.key)
 
 
 @router.delete("/{key_id}")
@@ -87,4 +78,4 @@ async def revoke_api_key(
             record(session, caller.actor, "key.revoke", key_id)
     except UnknownKeyError as error:
         raise ApiError(404, "not_found", str(error)) from error
-    return KeyView.of(info)
+    return KeyView.model_validate(info)
