@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from self_healing_bot.github import connection
+from self_healing_bot.github.connection import GitHub
+from self_healing_bot.sandbox.github_sandbox import GitHubSandbox
 from self_healing_bot.settings import Settings
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.api_keys import Role, create_key
@@ -23,7 +25,10 @@ from self_healing_bot.storage.models import (
     WebhookDelivery,
 )
 from tests.api.rows import FLAKY_SIGNATURE, Rows, store_rows
+from tests.github_sandbox_plugin import assert_github_would_accept
 from tests.webhooks import running_app
+
+SANDBOX_URL = "http://sandbox.test"
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,16 @@ class World:
         )
 
 
+GITHUB_TOKEN = "api-tests-token"
+
+
 def api_settings(database_url: str, **overrides: object) -> Settings:
-    # A token, so approving may act as an installation; nothing listens at the URL, and the
-    # approvals the tests make are dry runs that call no GitHub API.
+    # A token, so approving may act as an installation on the GitHub sandbox below.
     values: dict[str, object] = {
         "broker_url": "",
         "webhook_secret": "api-tests",
-        "github_token": "api-tests-token",
-        "github_api_url": "http://127.0.0.1:9",
+        "github_token": GITHUB_TOKEN,
+        "github_api_url": SANDBOX_URL,
         **overrides,
     }
     return Settings(
@@ -73,9 +80,21 @@ def api_settings(database_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def own_github_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test builds the process-wide GitHub client from its own settings and drops it."""
-    monkeypatch.setattr(connection, "_process_github", None)
+async def github_sandbox(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GitHubSandbox]:
+    """The GitHub an approved repair acts on: a sandbox holding the seeded repository.
+
+    It stands in for the process-wide client, so each test has its own and drops it.
+    """
+    sandbox = GitHubSandbox(base_url=SANDBOX_URL, validate_responses=True)
+    sandbox.add_personal_token(GITHUB_TOKEN, "api-tests")
+    sandbox.add_repository("octo/ml", {"README.md": "# ml\n"})
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.asgi_app))
+    github = GitHub(SANDBOX_URL, token=GITHUB_TOKEN, http=http)
+    monkeypatch.setattr(connection, "_process_github", github)
+    yield sandbox
+    await github.aclose()
+    await sandbox.close()
+    assert_github_would_accept(sandbox)
 
 
 @pytest.fixture

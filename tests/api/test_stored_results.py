@@ -51,8 +51,8 @@ async def test_a_repair_shows_its_steps_links_and_timings(world: World) -> None:
     assert response.status_code == 200
     repair = response.json()
     assert repair["state"] == "verified"
-    # The test settings name a loopback GitHub API: links are built from it.
-    assert repair["links"] == {"pull_request": "http://127.0.0.1:9/octo/ml/pull/7"}
+    # The test settings name the sandbox as the GitHub API: links are built from it.
+    assert repair["links"] == {"pull_request": "http://sandbox.test/octo/ml/pull/7"}
     assert repair["timings"] == {
         "time_to_detect_s": 5.0,
         "time_to_fix_pr_s": 15.0,
