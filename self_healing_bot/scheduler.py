@@ -3,7 +3,7 @@
 Every `TICK_SECONDS` the leading process (see below) runs what is due:
 
 - **missed-delivery recovery** every `SHBOT_REDELIVERY_INTERVAL` seconds (first run at start,
-  lookback `SCHEDULED_LOOKBACK`), when the GitHub App's credentials are configured;
+  after `STARTUP_GRACE_SECONDS`; lookback `SCHEDULED_LOOKBACK`), when the GitHub App's credentials are configured;
 - **scheduled drift checks**: for each repository whose last valid config (the `repo_configs`
   row the detectors keep) sets `detectors.data_drift.schedule`, the latest cron slot of the
   past `DRIFT_LOOKBACK` becomes one synthetic `repository_dispatch` delivery per configured
@@ -62,6 +62,10 @@ from self_healing_bot.storage.repo_configs import RepoConfigRecord
 log = structlog.stdlib.get_logger(__name__)
 
 TICK_SECONDS = 30.0
+# uvicorn opens its socket only after the app's start-up has run, and the scheduler starts
+# during start-up: the first tick waits this long so that GitHub's redeliveries, which the
+# first recovery asks for, find the server listening instead of failing a second time.
+STARTUP_GRACE_SECONDS = 3.0
 JOB_TIMEOUT_SECONDS = 300.0  # one job's bound; the next tick tries again
 DRIFT_LOOKBACK = timedelta(hours=1)  # a slot missed while no process led still runs
 SCHEDULED_ACTION = "self-healing-bot/scheduled"
@@ -272,6 +276,7 @@ class Scheduler:
 
     async def run(self) -> None:
         """Tick until cancelled; a failed tick is logged and the next one runs as usual."""
+        await self.clock.sleep(STARTUP_GRACE_SECONDS)
         while True:
             try:
                 await self.tick()

@@ -23,6 +23,7 @@ from self_healing_bot.queue.tasks import Runtime, process_delivery
 from self_healing_bot.repo_config.model import RepoConfig
 from self_healing_bot.scheduler import (
     SCHEDULED_ACTION,
+    STARTUP_GRACE_SECONDS,
     TICK_SECONDS,
     AdvisoryLock,
     KnownRepository,
@@ -247,8 +248,8 @@ async def test_the_loop_outlives_a_failed_tick(database: Database) -> None:
     )
     with pytest.raises(asyncio.CancelledError):
         await scheduler.run()
-    assert leadership.asked == 3
-    assert clock.waits == [TICK_SECONDS] * 3
+    assert leadership.asked == 2
+    assert clock.waits == [STARTUP_GRACE_SECONDS, TICK_SECONDS, TICK_SECONDS]
 
 
 SCHEDULED_CONFIG = b"""\
