@@ -43,10 +43,14 @@ def redeliver(
     except ValueError as error:
         fail(error, 2)
     from self_healing_bot.github.errors import GitHubConfigurationError, GitHubError
+    from self_healing_bot.logging_setup import configure_logging
     from self_healing_bot.settings import load_settings
 
+    settings = load_settings()
+    # Logs go to stderr, so stdout holds only the summary a script reads.
+    configure_logging(settings.log_level, settings.log_json)
     try:
-        report = asyncio.run(_recover(lookback, load_settings()))
+        report = asyncio.run(_recover(lookback, settings))
     except GitHubConfigurationError as error:
         fail(error, 2)
     except GitHubError as error:

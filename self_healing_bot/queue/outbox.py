@@ -57,10 +57,11 @@ class Outbox:
             if loop.time() >= next_sweep:
                 await self._guarded(self.sweep())
                 next_sweep = loop.time() + self.settings.sweep_interval_seconds
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that lands as the item arrives, and shutdown then hangs on this loop.
             try:
-                first = await asyncio.wait_for(
-                    self._fresh.get(), timeout=max(0.0, next_sweep - loop.time())
-                )
+                async with asyncio.timeout(max(0.0, next_sweep - loop.time())):
+                    first = await self._fresh.get()
             except TimeoutError:
                 continue
             await asyncio.sleep(LINGER_SECONDS)

@@ -127,7 +127,9 @@ class DowntimeStack:
         )
         output, errors = await process.communicate()
         assert process.returncode == 0, errors.decode()
-        return output.decode().strip().splitlines()[-1]
+        # stdout is the summary alone (logs go to stderr), so a script can read it.
+        (summary,) = output.decode().strip().splitlines()
+        return summary
 
     def attempts(self) -> Counter[str]:
         """How many times the sandbox tried to deliver each GUID."""
