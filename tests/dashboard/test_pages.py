@@ -303,6 +303,8 @@ async def test_an_operator_replays_a_dead_delivery_and_it_is_audited(
             )
         ).one()
     assert audit.action == "replay" and audit.actor.startswith("on-call (key ")
+    assert audit.detail["client"] == "127.0.0.1"  # from where, as the API's replay records it
+    assert audit.detail["actor_key_id"] == split_key(seeded.operator_key)
 
 
 @pytest.mark.parametrize(

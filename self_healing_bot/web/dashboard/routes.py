@@ -377,7 +377,7 @@ async def replay_delivery(
     actor = Actor(key_id=visitor.key.key_id, name=visitor.key.name, client=client)
     try:
         async with _database(request).session() as db:
-            await deliveries.replay(db, delivery_id, actor=actor.label)
+            await deliveries.replay(db, delivery_id, actor=actor.label, context=actor.detail())
     except deliveries.UnknownDeliveryError:
         message = f"No delivery {delivery_id!r} is stored."
         return await _ledger_page(request, visitor, None, error=message, status_code=404)
