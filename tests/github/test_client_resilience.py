@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from prometheus_client import REGISTRY
@@ -254,3 +255,41 @@ def test_personal_token_mode_needs_a_token() -> None:
 
     with pytest.raises(GitHubConfigurationError, match="SHBOT_GITHUB_TOKEN"):
         GitHub("http://sandbox.test").installation(None)
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """Holds every request at a gate, counting how many are in flight at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.peak = 0
+        self.gate = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await self.gate.wait()
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_at_most_100_requests_are_in_flight_at_once(world: World) -> None:
+    world.sandbox.add_personal_token("ghp_gated", "alice")
+    gated = GatedTransport(httpx.ASGITransport(app=world.sandbox.asgi_app))
+    github = GitHub(
+        "http://sandbox.test", token="ghp_gated", http=httpx.AsyncClient(transport=gated)
+    )
+    client = github.installation(None)
+    try:
+        calls = [asyncio.ensure_future(client.get_repository(REPO)) for _ in range(150)]
+        for _ in range(200):  # every call runs until it waits at the gate or for a slot
+            await asyncio.sleep(0)
+        assert gated.peak == 100
+        gated.gate.set()
+        repositories = await asyncio.gather(*calls)
+    finally:
+        await github.aclose()
+    assert len(repositories) == 150 and gated.peak == 100
