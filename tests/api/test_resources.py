@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from self_healing_bot.repo_config.loading import CONFIG_PATH
 from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.api_keys import Role
+from self_healing_bot.web.api.repositories import RepositoryDetail
 from tests.api.conftest import World
 
 
@@ -60,3 +62,8 @@ async def test_an_invalid_playbook_is_reported_with_its_line(world: World) -> No
     body = response.json()
     assert response.status_code == 200 and body["valid"] is False
     assert any(problem["line"] == 4 for problem in body["problems"]), body
+
+
+def test_the_published_config_field_names_the_file_the_bot_reads() -> None:
+    schema = RepositoryDetail.model_json_schema()
+    assert f"`{CONFIG_PATH}`" in schema["properties"]["config"]["description"]

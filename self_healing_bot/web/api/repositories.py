@@ -32,7 +32,7 @@ class RepositoryDetail(BaseModel):
     dead_deliveries: int
     last_delivery_at: datetime | None
     config: dict[str, Any] | None = Field(
-        description="the last valid `.github/self-healing.yml` over the org defaults, as the "
+        description="the last valid `.github/self-healing-bot.yml` over the org defaults, as the "
         "bot applies it; null until a valid one was read"
     )
     config_updated_at: datetime | None
