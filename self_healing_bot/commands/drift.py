@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from self_healing_bot.drift.compare import ColumnOptions, DriftOptions
     from self_healing_bot.drift.report import DriftReport
+
+
+class ReportPathError(Exception):
+    """`--html` names a file that cannot be written."""
+
 
 # Tables this large get a progress bar on stderr (stdout stays clean for --json).
 PROGRESS_ROWS = 100_000
@@ -67,6 +74,9 @@ def drift(
     from self_healing_bot.drift.tables import TableReadError
 
     errors = Console(stderr=True)
+    if html is not None and not html.parent.is_dir():
+        # Checked before comparing, so a typo costs no comparison of two large tables.
+        fail(ReportPathError(f"--html {html}: the directory {html.parent} does not exist"), 2)
     try:
         options = DriftOptions(
             drift_share=drift_share,
@@ -77,14 +87,17 @@ def drift(
         )
         report = _compare(reference, current, options, stream, errors)
     except (TableReadError, DriftConfigError) as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from error
-    if html is not None:
-        html.write_text(render_html(report), encoding="utf-8")
+        fail(error, 2)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, allow_nan=False))
-        return
-    _print_summary(report)
+    else:
+        _print_summary(report)
+    if html is not None:
+        # After the report is printed, so a failed write loses nothing that was computed.
+        try:
+            html.write_text(render_html(report), encoding="utf-8")
+        except OSError as error:
+            fail(ReportPathError(f"--html {html}: cannot write ({error.strerror})"), 2)
 
 
 def parse_column_options(specifications: list[str]) -> dict[str, ColumnOptions]:

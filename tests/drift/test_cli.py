@@ -73,3 +73,26 @@ def test_bad_input_files_exit_2_with_a_message(
 def _write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+def test_an_html_path_in_a_missing_directory_is_refused_before_comparing(
+    tables: tuple[Path, Path], tmp_path: Path
+) -> None:
+    html = tmp_path / "no-such-directory" / "report.html"
+    result = CliRunner().invoke(app, ["drift", str(tables[0]), str(tables[1]), "--html", str(html)])
+    assert result.exit_code == 2
+    assert f"the directory {html.parent} does not exist" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_unwritable_html_path_keeps_the_printed_report_and_exits_2(
+    tables: tuple[Path, Path], tmp_path: Path
+) -> None:
+    html = tmp_path / "report.html"
+    html.mkdir()  # a directory where the file should go: the write fails whoever runs it
+    result = CliRunner().invoke(
+        app, ["drift", str(tables[0]), str(tables[1]), "--json", "--html", str(html)]
+    )
+    assert result.exit_code == 2
+    assert f"--html {html}: cannot write" in result.stderr
+    assert json.loads(result.stdout)["dataset_drifted"] is True
