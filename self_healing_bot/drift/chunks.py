@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 
 from self_healing_bot.drift.tables import TableFormat, TableReadError
 
-# 100k rows x 20 columns peaks ~440 MB on a 10M-row pair, 200k rows ~560 MB (bench/drift).
+# Decoded chunks, copies and allocator high-water marks scale with this: on the bench's 10M x 20
+# pair, compare_large peaked at 439 MB with 100k rows, 555 MB with 200k (flat in the row count).
 CHUNK_ROWS = 100_000
 BLOCK_BYTES = 32 * 1024**2
 READ_BUFFER_BYTES = 1024**2
