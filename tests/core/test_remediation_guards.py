@@ -4,6 +4,7 @@ compensations (each webhook processed as a worker would, CI completing at once).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -188,3 +189,41 @@ async def test_a_failing_step_is_retried_then_compensated_in_reverse_order(bot: 
     notify = steps[("steps", "notify")]
     assert (notify.status, notify.tries) == ("failed", 3)
     assert _issue_titles(bot) == ["listed second", "listed first"]
+
+
+async def test_a_step_that_outlives_its_timeout_fails_and_is_compensated(bot: Bot) -> None:
+    # A receiver that accepts the connection and never answers: only the step's timeout ends it.
+    server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    playbook = UNREACHABLE_PLAYBOOK.replace("    retries: 2\n", "    timeout_seconds: 1\n")
+    add_ci(bot.sandbox, [{"when": {"file": "train.py", "contains": "+"}, "log": CODE_ERROR}])
+    bot.push(
+        {
+            CONFIG: "automation:\n  default: pr\nplaybooks:\n  extra: [.github/unreachable.yml]\n"
+            "  overrides: {code_error: unreachable}\n"
+            f"notifications:\n  - {{name: ops, kind: webhook, url: 'http://127.0.0.1:{port}/'}}\n",
+            ".github/unreachable.yml": playbook,
+        }
+    )
+    bot.push({"train.py": "print(1 + '1')\n"})
+    async with server:
+        await _settle(bot)
+
+    (repair,) = await _repairs(bot)
+    assert repair.state == "rolled_back" and "TimeoutError" in (repair.reason or "")
+    steps = {(step.phase, step.uses): step for step in await _steps(bot, repair)}
+    assert (steps[("steps", "notify")].status, steps[("steps", "notify")].tries) == ("failed", 1)
+    assert _issue_titles(bot) == ["listed second", "listed first"]
+
+
+async def test_a_config_on_a_pull_request_branch_changes_nothing(bot: Bot) -> None:
+    """The config is read from the default branch: a branch opting itself in stays at suggest."""
+    add_ci(bot.sandbox, [{"when": {"file": "train.py", "contains": "+"}, "log": CODE_ERROR}])
+    repository = bot.sandbox.repository(REPO)
+    repository.refs["refs/heads/feature"] = repository.branch_sha("main") or ""
+    bot.push({CONFIG: "automation:\n  default: auto\n", "train.py": "print(1 + '1')\n"}, "feature")
+    await _settle(bot)
+
+    (repair,) = await _repairs(bot)
+    assert (repair.level, repair.state) == ("suggest", "suggested")
+    assert _issue_titles(bot) == [] and len(repository.pulls) == 0
