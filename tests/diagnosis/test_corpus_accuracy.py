@@ -28,11 +28,9 @@ REAL2 = CORPUS / "real2"
 REAL2_LABELS: dict[str, dict[str, object]] = json.loads((REAL2 / "labels.json").read_text())
 REAL3 = CORPUS / "real3"
 REAL3_LABELS: dict[str, dict[str, object]] = json.loads((REAL3 / "labels.json").read_text())
+# Issue 4: the test fails below 90 % top-1 accuracy on EACH split, the untuned holdouts
+# included (measured: real 40/40, real2 33/33, real3 25/27).
 MIN_ACCURACY = 0.90
-# The holdout half is measured, never tuned on; its floor sits below what was measured
-# (see the closing note of issue 4) so that one new real format does not fail the build,
-# while a regression of several categories does.
-MIN_HOLDOUT_ACCURACY = 0.80
 # Parameters compared exactly; the rest of each label is informational.
 CHECKED_PARAMS = (
     "package",
@@ -75,16 +73,16 @@ def _report(split: str, pairs: list[tuple[str, str]]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("directory", "labels", "split", "minimum"),
+    ("directory", "labels", "split"),
     [
-        (CORPUS / "logs", LABELS, "train", MIN_ACCURACY),
-        (CORPUS / "logs", LABELS, "validation", MIN_ACCURACY),
-        (REAL, REAL_LABELS, "tune", MIN_ACCURACY),
-        (REAL, REAL_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
-        (REAL2, REAL2_LABELS, "tune", MIN_ACCURACY),
-        (REAL2, REAL2_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
-        (REAL3, REAL3_LABELS, "tune", MIN_ACCURACY),
-        (REAL3, REAL3_LABELS, "holdout", MIN_HOLDOUT_ACCURACY),
+        (CORPUS / "logs", LABELS, "train"),
+        (CORPUS / "logs", LABELS, "validation"),
+        (REAL, REAL_LABELS, "tune"),
+        (REAL, REAL_LABELS, "holdout"),
+        (REAL2, REAL2_LABELS, "tune"),
+        (REAL2, REAL2_LABELS, "holdout"),
+        (REAL3, REAL3_LABELS, "tune"),
+        (REAL3, REAL3_LABELS, "holdout"),
     ],
     ids=[
         "generated-train",
@@ -98,7 +96,7 @@ def _report(split: str, pairs: list[tuple[str, str]]) -> str:
     ],
 )
 def test_top1_accuracy_per_split(
-    directory: Path, labels: dict[str, dict[str, object]], split: str, minimum: float
+    directory: Path, labels: dict[str, dict[str, object]], split: str
 ) -> None:
     names = sorted(name for name, label in labels.items() if label["split"] == split)
     pairs = []
@@ -112,7 +110,7 @@ def test_top1_accuracy_per_split(
     print(_report(f"{directory.name}/{split}", pairs))
     print("\n".join(misses))
     accuracy = sum(e == p for e, p in pairs) / len(pairs)
-    assert accuracy >= minimum, f"{split} top-1 accuracy {accuracy:.1%}\n" + "\n".join(misses)
+    assert accuracy >= MIN_ACCURACY, f"{split} top-1 accuracy {accuracy:.1%}\n" + "\n".join(misses)
 
 
 def test_corpus_covers_every_category_six_times_and_half_are_actions_logs() -> None:
