@@ -255,3 +255,23 @@ def test_builtin_remedies(
     plan = plan_playbook(chosen, detection, config, repository=REPOSITORY, event=EVENT)
     assert [step.uses for step in plan.steps if step.status == "ready"] == expected_ready
     assert plan.level is AutomationLevel.AUTO
+
+
+@pytest.mark.parametrize(
+    ("retraining", "expected_ready"),
+    [
+        ("retraining: {workflow: retrain.yml}", ["create_or_update_issue", "dispatch_workflow"]),
+        ("", ["create_or_update_issue"]),  # no workflow configured: the issue only
+    ],
+)
+def test_data_drift_dispatches_retraining_only_when_configured(
+    retraining: str, expected_ready: list[str]
+) -> None:
+    config = load_repo_config(f"automation: {{default: auto}}\n{retraining}\n")
+    detection = _detection(
+        category="data_drift", detector_id="data_drift", severity="medium", signature="drift:1"
+    )
+    chosen = select_playbook(detection, config, load_builtin_playbooks())
+    assert chosen is not None
+    plan = plan_playbook(chosen, detection, config, repository=REPOSITORY, event=EVENT)
+    assert [step.uses for step in plan.steps if step.status == "ready"] == expected_ready
