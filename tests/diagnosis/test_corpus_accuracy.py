@@ -46,7 +46,12 @@ CHECKED_PARAMS = (
     "transient",
     "column",
     "per_device_train_batch_size",
+    "batch_size",
     "learning_rate",
+    "line",
+    "spec",
+    "name",
+    "library",
 )
 
 
