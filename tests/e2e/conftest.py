@@ -256,7 +256,8 @@ async def running_stack(
     stack = Stack(sandbox, database, request_log, bot_log, environment)
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(150):
+            # Up to 60 s: on a loaded 2-core machine `serve`'s imports alone took over 15 s.
+            for _ in range(600):
                 try:
                     health = await client.get(f"http://127.0.0.1:{bot_port}/healthz")
                     if health.status_code == 200:
