@@ -113,6 +113,17 @@ class DowntimeStack:
                 await asyncio.sleep(0.1)
         pytest.fail(f"serve did not start:\n{self.stack.bot_log.read_text(errors='replace')}")
 
+    async def wait_for_startup_recovery(self) -> None:
+        """Until serve's scheduler has listed the app's deliveries once (its run at start, a
+        few seconds in), so a later change to that list is the command's alone to act on."""
+        await self.stack.wait_for(
+            lambda: any(
+                request["method"] == "GET" and request["path"] == "/app/hook/deliveries"
+                for request in self.stack.requests()
+            ),
+            "the scheduler's recovery at start",
+        )
+
     async def redeliver(self) -> str:
         """`self-healing-bot redeliver --since 1h` as an operator runs it; its summary line."""
         process = await asyncio.create_subprocess_exec(
@@ -256,6 +267,7 @@ async def test_a_delivery_github_lists_as_failed_but_the_bot_has_is_not_processe
 ) -> None:
     sandbox, stack = downtime.sandbox, downtime.stack
     await downtime.start_bot()
+    await downtime.wait_for_startup_recovery()
     repo = seed(stack, "octo/slow", {"train.py": b"print(1)\n"}, FAILING_TRAIN)
     repo.push({"README.md": b"# slow\n"}, "Docs")
     await stack.settle()
