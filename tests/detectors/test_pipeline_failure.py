@@ -3,8 +3,13 @@ and the diagnosis lands in the database with the history of its signature."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
+from self_healing_bot.core.events import parse_event
+from self_healing_bot.detectors.pipeline_failure import PipelineFailureDetector
 from self_healing_bot.storage.detections import detections_for, signature_history
 from self_healing_bot.storage.models import Execution
 from tests.detectors.pipeline_fixtures import (
@@ -153,3 +158,39 @@ async def test_config_on_a_pull_request_branch_is_not_used(bot: Bot) -> None:
 
     categories = {category for category, _, _ in await stored_detections(bot)}
     assert categories and "data_missing" not in categories
+
+
+def _event(name: str, action: str, conclusion: str | None, attempt: int = 1) -> dict[str, Any]:
+    common = {"id": 5, "name": "train", "head_sha": "a" * 40, "conclusion": conclusion}
+    body = {
+        "workflow_run": {**common, "head_branch": "main", "run_attempt": attempt},
+        "workflow_job": {**common, "run_id": 9, "run_attempt": attempt},
+        "check_run": common,
+    }[name]
+    repository = {"id": 1, "full_name": REPO, "name": REPO.split("/")[1]}
+    return {"action": action, "repository": repository, name: body}
+
+
+@pytest.mark.parametrize(
+    ("name", "action", "conclusion", "attempt", "applies"),
+    [
+        ("workflow_run", "completed", "failure", 1, True),
+        ("workflow_run", "completed", "timed_out", 1, True),
+        ("workflow_run", "completed", "cancelled", 1, True),
+        ("workflow_run", "completed", "success", 1, False),
+        ("workflow_run", "completed", "success", 2, True),  # a pass on re-run: flaky?
+        ("workflow_run", "requested", None, 1, False),
+        ("workflow_job", "completed", "timed_out", 1, True),
+        ("workflow_job", "completed", "skipped", 1, False),
+        ("workflow_job", "in_progress", None, 1, False),
+        ("check_run", "completed", "failure", 1, True),
+        ("check_run", "completed", "cancelled", 1, True),
+        ("check_run", "completed", "neutral", 1, False),
+    ],
+)
+def test_which_completed_runs_jobs_and_checks_are_diagnosed(
+    name: str, action: str, conclusion: str | None, attempt: int, applies: bool
+) -> None:
+    event = parse_event(name, _event(name, action, conclusion, attempt))
+    assert event is not None
+    assert PipelineFailureDetector().applies_to(event) is applies
