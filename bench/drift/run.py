@@ -6,8 +6,8 @@ on the same files, and prints one line:
 `ours_s=... evidently_s=... speedup=... ours_peak_mb=... evidently_peak_mb=... same_decisions=...`.
 Targets: speedup >= 10, ours_peak_mb <= 1024, same_decisions=true.
 Then the streamed path alone (`--stream`) on each of `--streamed-rows` (default 1M, 4M and 10M;
-none skips it), one line each: `streamed_rows=... streamed_s=... streamed_peak_mb=...`; flat
-memory means the same peak at every row count.
+the flag with no value skips it), one line each: `streamed_rows=... streamed_s=...
+streamed_peak_mb=...`; flat memory means the same peak at every row count.
 
 The tables are generated in a child process and this one imports no data library: a child's
 ru_maxrss starts from its parent's peak RSS (the kernel carries the high-water mark of the
