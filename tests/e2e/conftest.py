@@ -53,6 +53,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def wait_until_serving(port: int, log: Path) -> None:
+    """Return once `serve` on `port` answers /healthz; fail with its log after 60 s.
+
+    60 s, not 15: on a loaded 2-core machine `serve`'s imports alone took over 15 s.
+    """
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    output = await asyncio.to_thread(log.read_text, errors="replace")
+    pytest.fail(f"serve did not start:\n{output}")
+
+
 @dataclass
 class Stack:
     sandbox: GitHubSandbox
@@ -255,18 +272,7 @@ async def running_stack(
         )
     stack = Stack(sandbox, database, request_log, bot_log, environment)
     try:
-        async with httpx.AsyncClient() as client:
-            # Up to 60 s: on a loaded 2-core machine `serve`'s imports alone took over 15 s.
-            for _ in range(600):
-                try:
-                    health = await client.get(f"http://127.0.0.1:{bot_port}/healthz")
-                    if health.status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail(f"serve did not start:\n{bot_log.read_text(errors='replace')}")
+        await wait_until_serving(bot_port, bot_log)
         yield stack
     finally:
         for process in [*stack.workers, bot]:

@@ -16,14 +16,23 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import jwt
 import pytest
 import uvicorn
 
 from self_healing_bot.sandbox.github_sandbox import GitHubSandbox
 from self_healing_bot.sandbox.scenario import apply_scenario
-from tests.e2e.conftest import COMMAND, INSTALLATION, ROOT, SECRET, Seeded, Stack, free_port, seed
+from tests.e2e.conftest import (
+    COMMAND,
+    INSTALLATION,
+    ROOT,
+    SECRET,
+    Seeded,
+    Stack,
+    free_port,
+    seed,
+    wait_until_serving,
+)
 from tests.github.world import APP_ID, PRIVATE_PEM, PUBLIC_PEM
 from tests.github_sandbox_plugin import assert_github_would_accept
 
@@ -98,20 +107,7 @@ class DowntimeStack:
                 stdout=output,
                 stderr=asyncio.subprocess.STDOUT,
             )
-        async with httpx.AsyncClient() as client:
-
-            async def healthy() -> bool:
-                try:
-                    answer = await client.get(f"http://127.0.0.1:{self.bot_port}/healthz")
-                except httpx.TransportError:
-                    return False
-                return answer.status_code == 200
-
-            for _ in range(150):
-                if await healthy():
-                    return
-                await asyncio.sleep(0.1)
-        pytest.fail(f"serve did not start:\n{self.stack.bot_log.read_text(errors='replace')}")
+        await wait_until_serving(self.bot_port, self.stack.bot_log)
 
     async def wait_for_startup_recovery(self) -> None:
         """Until serve's scheduler has listed the app's deliveries once (its run at start, a
