@@ -54,3 +54,23 @@ async def test_a_refused_write_leaves_no_audit_entry(world: World) -> None:
     assert response.json()["error"]["code"] == "not_found"
     async with world.database.session() as session:
         assert (await session.scalars(select(AuditEvent))).all() == []
+
+
+async def test_the_audit_log_filters_by_action_and_by_subject(world: World) -> None:
+    admin = world.as_role(Role.ADMIN)
+    for name in ("first", "second"):
+        created = await world.client.post(
+            "/api/v1/keys", json={"role": "viewer", "name": name}, headers=admin
+        )
+        assert created.status_code == 201
+    revoked = await world.client.delete(f"/api/v1/keys/{world.victim_key_id}", headers=admin)
+    assert revoked.status_code == 200
+
+    async def listed(**params: str) -> list[tuple[str, str]]:
+        response = await world.client.get("/api/v1/audit", params=params, headers=admin)
+        assert response.status_code == 200
+        return [(item["action"], item["subject"]) for item in response.json()["items"]]
+
+    assert [action for action, _ in await listed(action="key.create")] == ["key.create"] * 2
+    assert await listed(subject=world.victim_key_id) == [("key.revoke", world.victim_key_id)]
+    assert await listed(action="key.create", subject=world.victim_key_id) == []

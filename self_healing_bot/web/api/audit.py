@@ -1,4 +1,4 @@
-"""`/api/v1/audit` (admin): every write, newest first, filterable by action or actor key."""
+"""`/api/v1/audit` (admin): every write, newest first, filterable by action or subject."""
 
 from __future__ import annotations
 
