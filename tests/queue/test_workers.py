@@ -49,6 +49,9 @@ def distributed(postgres_url: str, tmp_path: Path) -> dict[str, str]:
         "SHBOT_RETRY_MIN_BACKOFF_MS": "50",
         "SHBOT_PLUGINS": "tests.queue.slow_detector",
         "SHBOT_LOG_JSON": "true",
+        # No metrics port: a worker of another test run holding the default one would make
+        # this worker exit at start, and the test wait its whole time for nothing.
+        "SHBOT_WORKER_METRICS_PORT": "0",
         "SLOW_DETECTOR_MARKER": str(tmp_path / "started"),
     }
 
