@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -183,5 +184,67 @@ async def test_a_delivery_received_while_the_broker_is_down_is_processed_when_it
         async with running_app(_settings(env, REDIS_URL)) as client:
             database = client.app.state.database  # type: ignore[attr-defined]
             row = await wait_for_status(database, delivery_id, {"done"}, within=60)
+            runs = await executions(database, delivery_id)
+    assert row.attempts == 1 and [run.end_state for run in runs] == ["no_detection"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _forwarder(port: int, target: str) -> AsyncIterator[None]:
+    """While open, `127.0.0.1:port` pipes every connection to `target`: a broker coming back."""
+    parts = urlsplit(target)
+    writers: list[asyncio.StreamWriter] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(parts.hostname, parts.port)
+        writers.extend((writer, upstream_writer))
+        await asyncio.gather(
+            pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True
+        )
+
+    server = await asyncio.start_server(connect, "127.0.0.1", port)
+    try:
+        yield
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_the_server_that_took_a_delivery_while_the_broker_was_down_sends_it_when_it_is_back(
+    distributed: dict[str, str], tmp_path: Path
+) -> None:
+    _require(REDIS_URL, "Redis")
+    port = _free_port()  # nothing listens here until the forwarder opens: the broker is down
+    broker_url = urlsplit(REDIS_URL)._replace(netloc=f"127.0.0.1:{port}").geturl()
+    env = {**distributed, "SHBOT_BROKER_URL": REDIS_URL, "SHBOT_SWEEP_INTERVAL_SECONDS": "0.2"}
+    body = workflow_run_body()
+    request_headers = headers("workflow_run", body)
+    delivery_id = request_headers["X-GitHub-Delivery"]
+    with worker(env, tmp_path / "worker.log"):
+        async with running_app(_settings(env, broker_url)) as client:
+            response = await client.post("/webhooks/github", content=body, headers=request_headers)
+            assert response.status_code == 202
+            database: Database = client.app.state.database  # type: ignore[attr-defined]
+            await asyncio.sleep(1.0)  # the outbox tries, and sweeps a few times, in vain
+            assert (await stored(database))[delivery_id].status == "received"
+            async with _forwarder(port, REDIS_URL):
+                row = await wait_for_status(database, delivery_id, {"done"}, within=60)
             runs = await executions(database, delivery_id)
     assert row.attempts == 1 and [run.end_state for run in runs] == ["no_detection"]
