@@ -4,6 +4,11 @@ Tables above 2,000,000 rows (Parquet) or 256 MiB (CSV, JSON Lines) are streamed 
 memory (`--stream`/`--no-stream` forces the choice); the progress bar is drawn on stderr only
 when stderr is a terminal, so redirected output and `--json` stay clean.
 
+`--column NAME=TEST[:THRESHOLD]` sets a column's test and `--kind NAME=KIND` its kind, as
+`detectors.data_drift.columns` does in the repository config. The kind is its own flag because
+`--column` puts a threshold after the colon: `age=kind:numeric` would read like `age=ks:0.01`
+but mean something else, and one column may need both (`--kind zip=numeric --column zip=psi`).
+
 Exit status 0 whether or not drift is found (drift is a finding, not a failure), 2 when an input
 file is missing, empty, corrupt or unreadable, or the options are invalid.
 """
@@ -11,6 +16,7 @@ file is missing, empty, corrupt or unreadable, or the options are invalid.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,6 +64,14 @@ def drift(
             "ks, chisquare, z, wasserstein, jensenshannon, psi.",
         ),
     ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="Per-column kind instead of the inferred one, e.g. zip=categorical "
+            "(repeatable). Kinds: numeric, categorical, binary, datetime, text.",
+        ),
+    ] = None,
     stream: Annotated[
         bool | None,
         typer.Option(
@@ -80,7 +94,7 @@ def drift(
     try:
         options = DriftOptions(
             drift_share=drift_share,
-            columns=parse_column_options(column or []),
+            columns=parse_column_options(column or [], kind or []),
             require_effect_size=require_effect_size,
             sample_limit=sample_limit,
             seed=seed,
@@ -100,24 +114,27 @@ def drift(
             fail(ReportPathError(f"--html {html}: cannot write ({error.strerror})"), 2)
 
 
-def parse_column_options(specifications: list[str]) -> dict[str, ColumnOptions]:
-    """`NAME=TEST[:THRESHOLD]` flags as column options.
+def parse_column_options(tests: list[str], kinds: list[str]) -> dict[str, ColumnOptions]:
+    """`--column NAME=TEST[:THRESHOLD]` and `--kind NAME=KIND` flags as column options.
 
-    >>> parse_column_options(["age=psi:0.2"])
-    {'age': ColumnOptions(kind=None, test=<DriftTest.PSI: 'psi'>, threshold=0.2)}
+    >>> parse_column_options(["age=psi:0.2"], ["zip=categorical"])
+    {'age': ColumnOptions(kind=None, test=<DriftTest.PSI: 'psi'>, threshold=0.2),
+     'zip': ColumnOptions(kind=<ColumnKind.CATEGORICAL: 'categorical'>, test=None, threshold=None)}
     """
+    from self_healing_bot.drift.columns import ColumnKind
     from self_healing_bot.drift.compare import ColumnOptions, DriftConfigError
     from self_healing_bot.drift.statistics import DriftTest
+    from self_healing_bot.repo_config.model import COLUMN_KINDS
 
-    tests = ", ".join(test.value for test in DriftTest)
+    test_names = ", ".join(test.value for test in DriftTest)
     columns: dict[str, ColumnOptions] = {}
-    for specification in specifications:
+    for specification in tests:
         name, equals, rule = specification.rpartition("=")
         test_name, _, threshold_text = rule.partition(":")
         if not equals or not name or test_name not in set(DriftTest):
             raise DriftConfigError(
                 f"--column {specification!r}: expected NAME=TEST[:THRESHOLD] with TEST one of "
-                f"{tests}"
+                f"{test_names}"
             )
         try:
             threshold = float(threshold_text) if threshold_text else None
@@ -128,6 +145,20 @@ def parse_column_options(specifications: list[str]) -> dict[str, ColumnOptions]:
         if name in columns:
             raise DriftConfigError(f"--column names {name!r} twice")
         columns[name] = ColumnOptions(test=DriftTest(test_name), threshold=threshold)
+    kinds_given: set[str] = set()
+    for specification in kinds:
+        name, equals, kind = specification.rpartition("=")
+        if not equals or not name or kind not in COLUMN_KINDS:
+            raise DriftConfigError(
+                f"--kind {specification!r}: expected NAME=KIND with KIND one of "
+                f"{', '.join(COLUMN_KINDS)}"
+            )
+        if name in kinds_given:
+            raise DriftConfigError(f"--kind names {name!r} twice")
+        kinds_given.add(name)
+        columns[name] = replace(
+            columns.get(name, ColumnOptions()), kind=ColumnKind(COLUMN_KINDS[kind])
+        )
     return columns
 
 

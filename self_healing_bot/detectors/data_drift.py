@@ -3,12 +3,17 @@
 It runs on a push to the default branch that changes a configured data file, and on a
 `repository_dispatch` naming a dataset (`client_payload: {"dataset": ..., "reference": path,
 "current": path, "ref": optional}`). The repository config lists each dataset as a pair of
-paths, reference then current, and may set thresholds:
+paths, reference then current, and may set thresholds and, per column, its kind, test and
+threshold:
 
     paths:
       data: [data/reference.csv, data/current.csv]
     detectors:
-      data_drift: {thresholds: {drift_share: 0.5, require_effect_size: 1}}
+      data_drift:
+        thresholds: {drift_share: 0.5, require_effect_size: 1}
+        columns:
+          postcode: {kind: categorical}
+          income: {test: psi, threshold: 0.2}
 
 Every comparison is stored (`drift_reports`, JSON and HTML); a dataset that drifted (Evidently's
 rule: the share of drifted columns reaches `drift_share`) becomes a `data_drift` detection whose
@@ -35,10 +40,12 @@ from self_healing_bot.detectors.repository_files import (
     read_file,
     reads_repository_files,
 )
-from self_healing_bot.drift.compare import DriftOptions, compare_tables
+from self_healing_bot.drift.columns import ColumnKind
+from self_healing_bot.drift.compare import ColumnOptions, DriftOptions, compare_tables
 from self_healing_bot.drift.html_report import render_html
+from self_healing_bot.drift.statistics import DriftTest
 from self_healing_bot.drift.tables import table_from_bytes
-from self_healing_bot.repo_config.model import RepoConfig
+from self_healing_bot.repo_config.model import COLUMN_KINDS, DriftColumn, RepoConfig
 from self_healing_bot.storage.drift_reports import store_report
 
 DETECTOR_ID = "data_drift"
@@ -91,11 +98,30 @@ def dispatched_dataset(client_payload: Mapping[str, Any] | None, config: RepoCon
 
 
 def drift_options(config: RepoConfig) -> DriftOptions:
-    """Options from `detectors.data_drift.thresholds`; an unknown key is an error, not ignored."""
+    """Options from `detectors.data_drift.thresholds` (an unknown key is an error, not ignored)
+    and `detectors.data_drift.columns`."""
     thresholds = detector_thresholds(config, DETECTOR_ID, THRESHOLD_KEYS, DatasetConfigError)
+    detector = config.detectors.get(DETECTOR_ID)
     return DriftOptions(
         drift_share=thresholds.get("drift_share", DriftOptions.drift_share),
+        columns={
+            name: column_options(column)
+            for name, column in (detector.columns if detector else {}).items()
+        },
         require_effect_size=bool(thresholds.get("require_effect_size", 0)),
+    )
+
+
+def column_options(column: DriftColumn) -> ColumnOptions:
+    """One column's config as the drift core's options (`binary` is compared as categorical).
+
+    >>> column_options(DriftColumn(kind="binary", test="z"))
+    ColumnOptions(kind=<ColumnKind.CATEGORICAL: 'categorical'>, test=<DriftTest.Z: 'z'>, ...)
+    """
+    return ColumnOptions(
+        kind=ColumnKind(COLUMN_KINDS[column.kind]) if column.kind else None,
+        test=DriftTest(column.test) if column.test else None,
+        threshold=column.threshold,
     )
 
 

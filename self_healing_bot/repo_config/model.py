@@ -20,6 +20,22 @@ from self_healing_bot.repo_config.cron import validate_cron
 
 # Detectors the scheduler can run without an event (`detectors.<id>.schedule`).
 SCHEDULED_DETECTORS = frozenset({"data_drift"})
+# Detectors that compare tables column by column (`detectors.<id>.columns`).
+COLUMN_DETECTORS = frozenset({"data_drift"})
+
+# The drift core's tests (`drift.statistics.DriftTest`), named as in Evidently.
+DriftTestName = Literal["ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi"]
+ColumnKindName = Literal["numeric", "categorical", "binary", "datetime", "text"]
+# A kind a repository may name → the kind the drift core compares it as
+# (`drift.columns.ColumnKind`). Binary is a two-valued categorical column, for which the core
+# picks Evidently's Z-test on small references and Jensen-Shannon on large ones.
+COLUMN_KINDS: dict[str, str] = {
+    "numeric": "numeric",
+    "categorical": "categorical",
+    "binary": "categorical",
+    "datetime": "datetime",
+    "text": "text",
+}
 
 
 class _Section(BaseModel):
@@ -34,11 +50,28 @@ def _known_categories(categories: dict[str, object]) -> None:
         )
 
 
+class DriftColumn(_Section):
+    """How data_drift compares one column; an unset field keeps the inferred kind or
+    Evidently's default test and threshold."""
+
+    kind: ColumnKindName | None = None
+    test: DriftTestName | None = None
+    threshold: float | None = Field(
+        default=None,
+        gt=0,
+        description="p-value below which (ks, chisquare, z) or distance "
+        "from which (wasserstein, jensenshannon, psi) the column drifts",
+    )
+
+
 class DetectorConfig(_Section):
     """One detector: on or off, and its thresholds (names are the detector's own)."""
 
     enabled: bool = True
     thresholds: dict[str, float] = Field(default_factory=dict)
+    columns: dict[str, DriftColumn] = Field(
+        default_factory=dict, description="data_drift: per-column kind, test and threshold"
+    )
     schedule: str | None = Field(
         default=None,
         description="cron, five fields, UTC (data_drift: compare every dataset in paths.data)",
@@ -76,6 +109,11 @@ class Model(_Section):
     registry: Literal["mlflow", "repository"] = "mlflow"
     alias: str = "champion"
     tracking_uri: str | None = None
+    experiment: str | None = Field(
+        default=None,
+        description="MLflow experiment whose finished runs are the metrics' history "
+        "(needs tracking_uri)",
+    )
     version_file: str | None = Field(default=None, description="registry: repository")
     version_key: str | None = Field(default=None, description="dotted key in version_file")
 
@@ -192,6 +230,16 @@ class RepoConfig(_Section):
             raise ValueError(
                 f"schedule is set for {', '.join(unsupported)}; only "
                 f"{', '.join(sorted(SCHEDULED_DETECTORS))} runs on a schedule"
+            )
+        without_columns = sorted(
+            name
+            for name, config in detectors.items()
+            if config.columns and name not in COLUMN_DETECTORS
+        )
+        if without_columns:
+            raise ValueError(
+                f"columns is set for {', '.join(without_columns)}; only "
+                f"{', '.join(sorted(COLUMN_DETECTORS))} compares columns"
             )
         return detectors
 

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from self_healing_bot.core.bot import detect
 from self_healing_bot.detectors.data_drift import (
     Dataset,
     DatasetConfigError,
+    compare_contents,
     configured_datasets,
     drift_options,
     drift_signature,
 )
 from self_healing_bot.detectors.registry import detectors_for
+from self_healing_bot.drift.columns import ColumnKind
+from self_healing_bot.drift.compare import DriftConfigError
+from self_healing_bot.drift.statistics import DriftTest
 from self_healing_bot.repo_config import load_repo_config
+from self_healing_bot.repo_config.model import COLUMN_KINDS, ColumnKindName, DriftTestName
 from self_healing_bot.storage.drift_reports import latest_report
-from tests.detectors.drift_fixtures import Harness, harness, migrated_template, table_csv
+from tests.detectors.drift_fixtures import (
+    CONFIG,
+    Harness,
+    harness,
+    migrated_template,
+    table_csv,
+)
 from tests.github.world import REPO
 
 __all__ = ["harness", "migrated_template"]
@@ -156,6 +169,58 @@ def test_thresholds_come_from_the_repository_config(
     config = load_repo_config(f"detectors: {{data_drift: {{thresholds: {thresholds}}}}}\n")
     options = drift_options(config)
     assert (options.drift_share, options.require_effect_size) == (drift_share, require_effect_size)
+
+
+@pytest.mark.parametrize(
+    ("columns", "test", "threshold", "drifted"),
+    [
+        ("{}", "ks", 0.05, True),
+        ("{age: {test: wasserstein, threshold: 5.0}}", "wasserstein", 5.0, False),
+        ("{age: {test: psi}}", "psi", 0.1, True),
+        ("{age: {kind: categorical, threshold: 0.01}}", "chisquare", 0.01, True),
+        ("{age: {kind: text}}", None, None, False),
+    ],
+    ids=["default", "test-and-threshold", "test-only", "kind-and-threshold", "ignored-kind"],
+)
+async def test_the_repository_config_sets_a_columns_test_and_threshold(
+    harness: Harness, columns: str, test: str | None, threshold: float | None, drifted: bool
+) -> None:
+    config = CONFIG + f"detectors: {{data_drift: {{columns: {columns}}}}}\n".encode()
+    harness.push(
+        {".github/self-healing-bot.yml": config, DATASET: table_csv(600, shift=1.5, seed=3)}
+    )
+    detections = await harness.detect("data_drift", "push", harness.last_push_payload())
+    async with harness.database.session() as session:
+        stored = await latest_report(session, REPO, DATASET)
+    assert stored is not None
+    age = stored.report["columns"]["age"]
+    assert (age["test"], age["threshold"], age["drifted"]) == (test, threshold, drifted)
+    assert ("age" in detections[0].params["drifted_columns"]) is drifted
+
+
+def test_binary_columns_are_compared_as_categorical() -> None:
+    config = load_repo_config("detectors: {data_drift: {columns: {churned: {kind: binary}}}}\n")
+    assert drift_options(config).columns["churned"].kind is ColumnKind.CATEGORICAL
+
+
+def test_the_config_names_every_kind_and_test_of_the_drift_core() -> None:
+    assert set(COLUMN_KINDS.values()) == set(ColumnKind)
+    assert set(get_args(DriftTestName)) == set(DriftTest)
+    assert set(get_args(ColumnKindName)) == set(COLUMN_KINDS)
+
+
+def test_a_test_the_columns_kind_cannot_take_fails_the_comparison_by_name() -> None:
+    config = load_repo_config(
+        "detectors: {data_drift: {columns: {city: {kind: categorical, test: ks}}}}\n"
+    )
+    with pytest.raises(DriftConfigError, match="column 'city': test ks needs a numeric column"):
+        compare_contents(
+            Dataset("d", "r.csv", "c.csv"),
+            "0" * 40,
+            table_csv(50, seed=1),
+            table_csv(50, seed=2),
+            drift_options(config),
+        )
 
 
 def test_an_unknown_threshold_is_named() -> None:

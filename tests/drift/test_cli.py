@@ -96,3 +96,48 @@ def test_an_unwritable_html_path_keeps_the_printed_report_and_exits_2(
     assert result.exit_code == 2
     assert f"--html {html}: cannot write" in result.stderr
     assert json.loads(result.stdout)["dataset_drifted"] is True
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], {"score": "wasserstein", "plan": "jensenshannon"}),
+        (["--kind", "score=categorical"], {"score": "jensenshannon", "plan": "jensenshannon"}),
+        (["--kind", "plan=text"], {"score": "wasserstein", "plan": None}),
+        (
+            ["--kind", "score=numeric", "--column", "score=psi:0.3", "--kind", "plan=binary"],
+            {"score": "psi", "plan": "jensenshannon"},
+        ),
+    ],
+    ids=["inferred", "numbers-as-categories", "ignored-as-text", "kind-and-test"],
+)
+def test_a_columns_kind_flag_decides_its_test(
+    tables: tuple[Path, Path], flags: list[str], expected: dict[str, str | None]
+) -> None:
+    result = CliRunner().invoke(app, ["drift", str(tables[0]), str(tables[1]), "--json", *flags])
+    assert result.exit_code == 0, result.output
+    columns = json.loads(result.stdout)["columns"]
+    assert {name: columns[name]["test"] for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--kind", "score=integer"],
+            "--kind 'score=integer': expected NAME=KIND with KIND one of",
+        ),
+        (["--kind", "categorical"], "--kind 'categorical': expected NAME=KIND"),
+        (["--kind", "plan=text", "--kind", "plan=categorical"], "--kind names 'plan' twice"),
+        (["--kind", "ghost=numeric"], "column options name columns not in the reference"),
+        (["--kind", "plan=categorical", "--column", "plan=ks"], "test ks needs a numeric column"),
+    ],
+    ids=["unknown-kind", "no-name", "twice", "unknown-column", "test-for-another-kind"],
+)
+def test_a_bad_kind_flag_exits_2_with_a_message(
+    tables: tuple[Path, Path], flags: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, ["drift", str(tables[0]), str(tables[1]), *flags])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+    assert result.stdout == ""

@@ -76,6 +76,26 @@ def test_an_empty_file_is_the_builtin_defaults() -> None:
             "diagnosis_rules:\n  - {category: gpu_oom, pattern: '(unclosed'}\n",
             [(2, "invalid regular expression")],
         ),
+        (
+            "detectors:\n  data_drift:\n    columns:\n      age: {kind: integer}\n",
+            [(4, "detectors.data_drift.columns.age.kind: Input should be 'numeric'")],
+        ),
+        (
+            "detectors:\n  data_drift:\n    columns:\n      age:\n        test: t-test\n",
+            [(5, "detectors.data_drift.columns.age.test: Input should be 'ks'")],
+        ),
+        (
+            "detectors:\n  data_drift:\n    columns:\n      age: {threshold: -1}\n",
+            [(4, "detectors.data_drift.columns.age.threshold: Input should be greater than 0")],
+        ),
+        (
+            "detectors:\n  data_drift:\n    columns:\n      age: {tset: ks}\n",
+            [(4, "detectors.data_drift.columns.age.tset: Extra inputs are not permitted")],
+        ),
+        (
+            "detectors:\n  model_degradation:\n    columns: {age: {test: ks}}\n",
+            [(1, "columns is set for model_degradation; only data_drift compares columns")],
+        ),
         ("automation: [\n", [(2, "invalid YAML")]),
         ("- just\n- a list\n", [(1, "must be a mapping")]),
     ],
