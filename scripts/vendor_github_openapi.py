@@ -86,6 +86,8 @@ OPERATIONS: dict[str, list[str]] = {
     "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs": ["get"],
     "/repos/{owner}/{repo}/actions/runs/{run_id}/logs": ["get"],
     "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs": ["post"],
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts": ["get"],
+    "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}": ["get"],
     "/repos/{owner}/{repo}/actions/jobs/{job_id}": ["get"],
     "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs": ["get"],
     "/repos/{owner}/{repo}/check-runs": ["post"],

@@ -144,6 +144,28 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """A file bundle a workflow run uploaded; its content is a zip (`download_artifact`)."""
+
+    id: int
+    name: str
+    size_in_bytes: int
+    expired: bool
+    expires_at: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Artifact:
+        expires_at = data.get("expires_at")
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            size_in_bytes=data["size_in_bytes"],
+            expired=data["expired"],
+            expires_at=_time(expires_at) if expires_at else None,
+        )
+
+
+@dataclass(frozen=True)
 class Annotation:
     """One line-level finding on a check run."""
 

@@ -19,6 +19,7 @@ from self_healing_bot.github.auth import AppJwt, Credentials, InstallationToken
 from self_healing_bot.github.errors import GitHubApiError, GitHubError, GitHubNotFoundError
 from self_healing_bot.github.markers import has_marker
 from self_healing_bot.github.models import (
+    Artifact,
     CheckOutput,
     CheckRun,
     Comment,
@@ -295,6 +296,20 @@ class InstallationClient:
         """The zip of every job's log in the run."""
         return await self._transport.download(
             self._credentials, f"{repo_path(repo)}/actions/runs/{run_id}/logs"
+        )
+
+    async def list_run_artifacts(self, repo: str, run_id: int) -> list[Artifact]:
+        """Every artifact the run uploaded (expired ones included, marked), across pages."""
+        items = self._items(
+            f"{repo_path(repo)}/actions/runs/{run_id}/artifacts", items_key="artifacts"
+        )
+        return [Artifact.from_api(item) async for item in items]
+
+    async def download_artifact(self, repo: str, artifact_id: int) -> bytes:
+        """The artifact's zip (GitHub redirects to a URL valid for one minute; an expired
+        artifact answers 410, raised as `GitHubApiError`)."""
+        return await self._transport.download(
+            self._credentials, f"{repo_path(repo)}/actions/artifacts/{artifact_id}/zip"
         )
 
     async def rerun_failed_jobs(self, repo: str, run_id: int) -> None:

@@ -3,7 +3,8 @@
 A rule fails the job (with its log) when every condition in its `when` holds:
 `file` with one of `exists`, `contains`, `not_contains`, `matches`, `not_matches`, or a YAML
 `key` (dotted path) compared with `greater_than`, `less_than`, `equals`; and `attempt_below: N`
-makes a job flaky (it fails on attempts before N).
+makes a job flaky (it fails on attempts before N). A job that passes uploads its `artifacts`
+(`{artifact-name: {path-in-zip: content}}`), as an `actions/upload-artifact` step would.
 
     >>> job = JobSpec.parse({"name": "train", "failures": [{
     ...     "when": {"file": "configs/train.yaml", "key": "batch_size", "greater_than": 32},
@@ -19,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -49,16 +50,22 @@ _FILE_TESTS = {
     "equals",
 }
 DEFAULT_SUCCESS_LOG = "All steps completed successfully.\n"
+# Characters actions/upload-artifact refuses in an artifact's name.
+_FORBIDDEN_IN_ARTIFACT_NAME = set('"\\/:<>|*?\r\n')
 
 
 class ScenarioError(ValueError):
     """A scenario or CI rule that cannot be understood; the message names the bad part."""
 
 
+Artifacts = Mapping[str, Mapping[str, bytes]]  # artifact name → path in its zip → content
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     conclusion: str
     log: str
+    artifacts: Artifacts = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class JobSpec:
     name: str
     failures: tuple[FailureRule, ...]
     success_log: str = DEFAULT_SUCCESS_LOG
+    artifacts: Artifacts = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> JobSpec:
@@ -116,14 +124,48 @@ class JobSpec:
                     dict(when), str(rule.get("log", "Process completed with exit code 1.\n"))
                 )
             )
-        return cls(data["name"], tuple(rules), str(data.get("log", DEFAULT_SUCCESS_LOG)))
+        return cls(
+            data["name"],
+            tuple(rules),
+            str(data.get("log", DEFAULT_SUCCESS_LOG)),
+            _parse_artifacts(data["name"], data.get("artifacts") or {}),
+        )
 
     def run(self, files: Mapping[str, bytes], attempt: int) -> JobOutcome:
         """The job's result on a commit with these files; the first failing rule gives the log."""
         for rule in self.failures:
             if rule.holds(files, attempt):
                 return JobOutcome("failure", rule.log)
-        return JobOutcome("success", self.success_log)
+        return JobOutcome("success", self.success_log, self.artifacts)
+
+
+def _parse_artifacts(job: str, data: Any) -> Artifacts:
+    """`{name: {path: text or bytes}}`, with names and paths GitHub's uploader would take."""
+    where = f"job {job!r} artifacts"
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{where}: expected a mapping of artifact name to files")
+    artifacts: dict[str, dict[str, bytes]] = {}
+    for name, files in data.items():
+        if not isinstance(name, str) or not name or set(name) & _FORBIDDEN_IN_ARTIFACT_NAME:
+            raise ScenarioError(
+                f"{where}: {name!r} is not an artifact name (non-empty, none of "
+                '" : < > | * ? \\ / or a line break)'
+            )
+        if not isinstance(files, Mapping) or not files:
+            raise ScenarioError(f"{where}: {name!r} needs a non-empty mapping of path to content")
+        artifacts[name] = {}
+        for path, content in files.items():
+            if (
+                not isinstance(path, str)
+                or not path
+                or path.startswith("/")
+                or ".." in path.split("/")
+            ):
+                raise ScenarioError(f"{where}: {name!r} has a bad path {path!r} (relative, no ..)")
+            if not isinstance(content, str | bytes):
+                raise ScenarioError(f"{where}: {name}/{path} must be text or bytes")
+            artifacts[name][path] = content.encode() if isinstance(content, str) else content
+    return artifacts
 
 
 def _yaml_value(text: str, dotted_key: str) -> Any:

@@ -13,9 +13,11 @@ Tests drive it in-process, the CLI serves it (`self-healing-bot sandbox`):
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from self_healing_bot.sandbox.faults import Faults
 from self_healing_bot.sandbox.openapi_spec import Rejection
 from self_healing_bot.sandbox.state import (
     App,
+    Artifact,
     CheckRun,
     Comment,
     Installation,
@@ -43,6 +46,7 @@ from self_healing_bot.sandbox.state import (
 )
 
 DEFAULT_RUN_DELAY_SECONDS = 0.05
+ARTIFACT_RETENTION = timedelta(days=90)  # GitHub's default for a repository
 
 
 def utc_now() -> datetime:
@@ -528,6 +532,17 @@ class GitHubSandbox:
                 outcome.conclusion,
                 now,
             )
+            for name, uploaded in outcome.artifacts.items():
+                run.artifacts.append(
+                    Artifact(
+                        self.new_id(),
+                        name,
+                        run.id,
+                        zip_archive(uploaded),
+                        now,
+                        now + ARTIFACT_RETENTION,
+                    )
+                )
             self.emit(repo, "workflow_job", "completed", self._job_fields(repo, run, job))
             self.emit(
                 repo, "check_run", "completed", {"check_run": self._check_run_fields(repo, check)}
@@ -618,6 +633,15 @@ def _first_parent_chain(commits: Mapping[str, Any], sha: str) -> Iterable[str]:
         yield current
         parents = commits[current].parents
         current = parents[0] if parents else None
+
+
+def zip_archive(files: Mapping[str, bytes | str]) -> bytes:
+    """A deflated zip of `files` (path → content), as GitHub serves logs and artifacts."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path, content in files.items():
+            bundle.writestr(path, content)
+    return archive.getvalue()
 
 
 def _as_bytes(content: bytes | str) -> bytes:

@@ -5,11 +5,13 @@ the rest). `base` is the API root the client used, e.g. `http://127.0.0.1:8080/a
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from self_healing_bot.sandbox.state import (
     App,
+    Artifact,
     CheckRun,
     Comment,
     Delivery,
@@ -378,6 +380,30 @@ def job(item: Job, run: WorkflowRun, repo: Repository, base: str) -> Json:
         "runner_name": None,
         "runner_group_id": None,
         "runner_group_name": None,
+    }
+
+
+def artifact(item: Artifact, run: WorkflowRun, repo: Repository, base: str) -> Json:
+    url = f"{base}/repos/{repo.full_name}/actions/artifacts/{item.id}"
+    return {
+        "id": item.id,
+        "node_id": f"MDg6QXJ0aWZhY3Q{item.id}",
+        "name": item.name,
+        "size_in_bytes": len(item.archive),
+        "url": url,
+        "archive_download_url": f"{url}/zip",
+        "expired": item.expired,
+        "created_at": timestamp(item.created_at),
+        "updated_at": timestamp(item.created_at),
+        "expires_at": timestamp(item.expires_at),
+        "digest": f"sha256:{hashlib.sha256(item.archive).hexdigest()}",
+        "workflow_run": {
+            "id": run.id,
+            "repository_id": repo.id,
+            "head_repository_id": (run.head_repository or repo).id,
+            "head_branch": run.head_branch,
+            "head_sha": run.head_sha,
+        },
     }
 
 

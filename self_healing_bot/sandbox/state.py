@@ -96,6 +96,19 @@ class Job:
 
 
 @dataclass
+class Artifact:
+    """What a job uploaded (`actions/upload-artifact`): a zip of its files, kept with the run."""
+
+    id: int
+    name: str
+    run_id: int
+    archive: bytes = field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+    expired: bool = False
+
+
+@dataclass
 class WorkflowRun:
     id: int
     workflow_id: int
@@ -111,6 +124,7 @@ class WorkflowRun:
     status: str = "queued"
     conclusion: str | None = None
     jobs: list[Job] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
     # A fork's pull-request run: `head_branch` is the fork's (None: this repository's).
     head_repository: Repository | None = None
 

@@ -172,3 +172,40 @@ async def test_check_runs_carry_every_annotation(world: World) -> None:
 )
 async def test_collaborator_permission(world: World, username: str, expected: str) -> None:
     assert await world.client.get_collaborator_permission(REPO, username) == expected
+
+
+async def test_run_artifacts_are_listed_across_pages_and_downloaded_as_zips(world: World) -> None:
+    uploads = {f"shard-{index}": {"part.csv": f"x\n{index}\n"} for index in range(105)}
+    world.sandbox.add_workflow(
+        REPO, "evaluate", [JobSpec.parse({"name": "eval", "artifacts": uploads})]
+    )
+    client = world.client
+    run_id = await client.dispatch_workflow(REPO, "evaluate.yml", "main", {})
+    assert run_id is not None
+    await world.sandbox.drain()
+    artifacts = {
+        artifact.name: artifact for artifact in await client.list_run_artifacts(REPO, run_id)
+    }
+    assert sorted(artifacts) == sorted(uploads)  # 105 artifacts: two pages of 100
+    assert len(world.requests("GET", rf"/actions/runs/{run_id}/artifacts$")) == 2
+    archive = zipfile.ZipFile(
+        io.BytesIO(await client.download_artifact(REPO, artifacts["shard-7"].id))
+    )
+    assert archive.read("part.csv") == b"x\n7\n"
+    assert artifacts["shard-7"].size_in_bytes > 0 and not artifacts["shard-7"].expired
+
+
+async def test_an_expired_artifact_is_an_api_error_naming_410(world: World) -> None:
+    world.sandbox.add_workflow(
+        REPO, "evaluate", [JobSpec.parse({"name": "eval", "artifacts": {"m": {"m.json": "{}"}}})]
+    )
+    run_id = await world.client.dispatch_workflow(REPO, "evaluate.yml", "main", {})
+    assert run_id is not None
+    await world.sandbox.drain()
+    (stored,) = world.sandbox.repository(REPO).runs[run_id].artifacts
+    stored.expired = True
+    (listed,) = await world.client.list_run_artifacts(REPO, run_id)
+    assert listed.expired
+    with pytest.raises(GitHubApiError) as raised:
+        await world.client.download_artifact(REPO, listed.id)
+    assert raised.value.status == 410

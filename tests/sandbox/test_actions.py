@@ -160,3 +160,68 @@ async def test_a_run_on_a_pull_request_branch_names_the_pull_request(
 def test_created_filters_runs_as_github_search_does(query: str | None, expected: bool) -> None:
     created = datetime(2026, 3, 1, 12, tzinfo=UTC)
     assert created_matches(query, created) is expected
+
+
+async def test_a_passing_run_uploads_its_artifacts_as_zips(
+    github_sandbox: GitHubSandbox, sandbox_http: httpx.AsyncClient
+) -> None:
+    metrics = {"eval/metrics.json": '{"accuracy": 0.91}', "eval/loss.json": '{"loss": 0.2}'}
+    github_sandbox.add_workflow(
+        "org/ml",
+        "evaluate",
+        [
+            JobSpec.parse({"name": "eval", "artifacts": {"metrics": metrics}}),
+            JobSpec.parse({"name": "data", "artifacts": {"current-data": {"cur.csv": "x\n1\n"}}}),
+            JobSpec.parse(
+                {
+                    "name": "report",
+                    "failures": [{"when": {"file": "configs/train.yaml", "exists": True}}],
+                    "artifacts": {"report": {"r.html": "<p>"}},
+                }
+            ),
+        ],
+    )
+    head = await commit(sandbox_http, "main", {"README.md": "# ml v2\n"})
+    await github_sandbox.drain()
+    run = await latest_run(sandbox_http, head)
+    artifacts_url = f"{REPO}/actions/runs/{run['id']}/artifacts"
+
+    listed = (await sandbox_http.get(artifacts_url)).json()
+    assert listed["total_count"] == 2  # the failed job's upload step never ran
+    assert [artifact["name"] for artifact in listed["artifacts"]] == ["current-data", "metrics"]
+    assert all(a["workflow_run"]["head_sha"] == head for a in listed["artifacts"])
+    first_page = await sandbox_http.get(artifacts_url, params={"per_page": 1})
+    assert 'rel="next"' in first_page.headers["link"]
+    (named,) = (await sandbox_http.get(artifacts_url, params={"name": "metrics"})).json()[
+        "artifacts"
+    ]
+
+    redirect = await sandbox_http.get(named["archive_download_url"])
+    assert redirect.status_code == 302
+    download = await sandbox_http.get(redirect.headers["location"], headers={"authorization": ""})
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert {name: archive.read(name).decode() for name in archive.namelist()} == metrics
+    assert named["size_in_bytes"] == len(download.content)
+
+
+@pytest.mark.parametrize(
+    ("archive_format", "expired", "status"),
+    [("zip", True, 410), ("tar.gz", False, 404)],
+)
+async def test_an_artifact_download_is_refused_as_github_refuses_it(
+    github_sandbox: GitHubSandbox,
+    sandbox_http: httpx.AsyncClient,
+    archive_format: str,
+    expired: bool,
+    status: int,
+) -> None:
+    github_sandbox.add_workflow(
+        "org/ml", "evaluate", [JobSpec.parse({"name": "e", "artifacts": {"m": {"m.json": "{}"}}})]
+    )
+    head = await commit(sandbox_http, "main", {"README.md": "# ml v2\n"})
+    await github_sandbox.drain()
+    run = github_sandbox.repository("org/ml").runs[(await latest_run(sandbox_http, head))["id"]]
+    (artifact,) = run.artifacts
+    artifact.expired = expired
+    response = await sandbox_http.get(f"{REPO}/actions/artifacts/{artifact.id}/{archive_format}")
+    assert response.status_code == status

@@ -48,3 +48,35 @@ def test_a_job_fails_while_its_rule_holds(
 def test_a_bad_job_is_refused_with_the_reason(job: dict[str, Any], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         JobSpec.parse(job)
+
+
+def test_a_passing_job_uploads_its_artifacts_and_a_failing_one_does_not() -> None:
+    job = JobSpec.parse(
+        {
+            "name": "train",
+            "failures": [{"when": BATCH, "log": OOM}],
+            "artifacts": {"metrics": {"eval/metrics.json": '{"accuracy": 0.9}'}},
+        }
+    )
+    passed = job.run({"c.yaml": b"batch_size: 16"}, attempt=1)
+    assert passed.artifacts == {"metrics": {"eval/metrics.json": b'{"accuracy": 0.9}'}}
+    assert job.run({"c.yaml": b"batch_size: 64"}, attempt=1).artifacts == {}
+
+
+@pytest.mark.parametrize(
+    ("artifacts", "message"),
+    [
+        (["metrics.json"], "expected a mapping of artifact name"),
+        ({"eval/metrics": {"m.json": "{}"}}, "'eval/metrics' is not an artifact name"),
+        ({"a:b": {"m.json": "{}"}}, "'a:b' is not an artifact name"),
+        ({"metrics": {}}, "'metrics' needs a non-empty mapping"),
+        ({"metrics": {"/etc/passwd": "x"}}, "bad path '/etc/passwd'"),
+        ({"metrics": {"../m.json": "x"}}, "bad path '../m.json'"),
+        ({"metrics": {"m.json": 3}}, "metrics/m.json must be text or bytes"),
+    ],
+)
+def test_a_bad_artifact_declaration_is_refused_with_the_reason(
+    artifacts: Any, message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        JobSpec.parse({"name": "train", "artifacts": artifacts})

@@ -1,20 +1,20 @@
-"""GitHub Actions: workflows, runs, jobs, logs (302 to short-lived links), re-runs, dispatch."""
+"""GitHub Actions: workflows, runs, jobs, logs and artifacts (302 to short-lived links),
+re-runs, dispatch."""
 
 from __future__ import annotations
 
-import io
 import operator
 import re
 import secrets
 import time
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from self_healing_bot.sandbox import representations as render
+from self_healing_bot.sandbox.github_sandbox import zip_archive
 from self_healing_bot.sandbox.handlers import Context, Handler, Reply
 from self_healing_bot.sandbox.openapi_spec import RequestRejected
-from self_healing_bot.sandbox.state import Job, Repository, Workflow, WorkflowRun
+from self_healing_bot.sandbox.state import Artifact, Job, Repository, Workflow, WorkflowRun
 
 LOG_LINK_SECONDS = 60.0
 
@@ -201,11 +201,46 @@ async def download_run_logs(context: Context) -> Reply:
     run = _run(context, repo)
     if run.status != "completed":
         raise RequestRejected(404, "Not Found")
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for index, job in enumerate(run.latest_jobs()):
-            bundle.writestr(f"{index}_{job.name}.txt", job_log_text(job))
-    return _redirect(context, archive.getvalue(), "application/zip")
+    logs = {
+        f"{index}_{job.name}.txt": job_log_text(job) for index, job in enumerate(run.latest_jobs())
+    }
+    return _redirect(context, zip_archive(logs), "application/zip")
+
+
+async def list_run_artifacts(context: Context) -> Reply:
+    """The run's artifacts, newest first (GitHub's default `direction=desc`), by `name`."""
+    repo = context.repo()
+    run = _run(context, repo)
+    wanted = context.params.get("name")
+    artifacts = sorted(
+        (artifact for artifact in run.artifacts if wanted in {None, artifact.name}),
+        key=lambda artifact: artifact.id,
+        reverse=context.params.get("direction", "desc") == "desc",
+    )
+    return context.paginate(
+        [render.artifact(artifact, run, repo, context.base) for artifact in artifacts],
+        wrap="artifacts",
+    )
+
+
+def _artifact(context: Context, repo: Repository) -> Artifact:
+    artifact_id = int(context.params["artifact_id"])
+    for run in repo.runs.values():
+        for artifact in run.artifacts:
+            if artifact.id == artifact_id:
+                return artifact
+    raise RequestRejected(404, "Not Found")
+
+
+async def download_artifact(context: Context) -> Reply:
+    """302 to the artifact's zip; GitHub serves only `zip` and answers 410 once it expired."""
+    repo = context.repo()
+    artifact = _artifact(context, repo)
+    if context.params["archive_format"] != "zip":
+        raise RequestRejected(404, "Not Found")
+    if artifact.expired:
+        raise RequestRejected(410, "Artifact has expired")
+    return _redirect(context, artifact.archive, "application/zip")
 
 
 async def rerun_failed_jobs(context: Context) -> Reply:
@@ -230,4 +265,6 @@ ROUTES: dict[str, Handler] = {
     "actions/download-job-logs-for-workflow-run": download_job_logs,
     "actions/download-workflow-run-logs": download_run_logs,
     "actions/re-run-workflow-failed-jobs": rerun_failed_jobs,
+    "actions/list-workflow-run-artifacts": list_run_artifacts,
+    "actions/download-artifact": download_artifact,
 }
