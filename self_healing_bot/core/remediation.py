@@ -123,9 +123,12 @@ def bot_pull_requests(pulls: list[PullRequest]) -> list[PullRequest]:
 
 
 def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool:
-    """Whether this CI result is the one `repair` waits for (its re-run, or its fix commit)."""
+    """Whether this CI result is the one `repair` waits for (the run it dispatched, its re-run,
+    or its fix commit)."""
     if isinstance(event, WorkflowRunEvent):
         run = event.workflow_run
+        if repair.dispatched_run_id is not None and run.id == repair.dispatched_run_id:
+            return True
         if repair.rerun_run_id is not None:
             return run.id == repair.rerun_run_id and (run.run_attempt or 1) > (
                 repair.rerun_attempt or 1
@@ -135,6 +138,16 @@ def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool
         head_sha = event.check_suite.head_sha
     # The fix commit itself: creating the branch is a push too, and its run tests the old commit.
     return repair.pull_request is not None and head_sha == repair.verify_sha
+
+
+def acted_on_github(repair: Repair) -> bool:
+    """Whether the repair took a remedy that CI proves or disproves (a fix pull request, a
+    re-run, a dispatched workflow): what the cooldown and the failed-remedy rule count."""
+    return (
+        repair.pull_request is not None
+        or repair.rerun_run_id is not None
+        or repair.dispatched_run_id is not None
+    )
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
@@ -180,7 +193,11 @@ class PlaybookRemediation:
                 # re-runs and PR comments need; planning from both would repair twice.
                 skipped[detection.signature] = "a job's result: planned from its workflow run"
                 continue
-            if any(repair.signature == detection.signature for repair in pending):
+            if any(
+                repair.signature == detection.signature or _dispatched_this_run(repair, context)
+                for repair in pending
+            ):
+                # A dispatched run (retraining) that fails answers its repair: escalated there.
                 skipped[detection.signature] = "this result verifies a pending repair"
                 continue
             repair_id, reason = await self._plan(
@@ -519,13 +536,13 @@ class PlaybookRemediation:
         failed_remedy = any(
             other.playbook == repair.playbook
             and other.state in (RepairState.ROLLED_BACK, RepairState.ESCALATED)
-            and (other.pull_request is not None or other.rerun_run_id is not None)
+            and acted_on_github(other)
             for other in earlier
         )
         cooling = [
             other
             for other in earlier
-            if (other.pull_request is not None or other.rerun_run_id is not None)
+            if acted_on_github(other)
             and as_utc(other.detected_at) > utc_now() - timedelta(minutes=budgets.cooldown_minutes)
         ]
         for action in _REPAIRING_ACTIONS:
@@ -698,9 +715,14 @@ class PlaybookRemediation:
                     rerun_run_id=step.outputs.get("run_id") or repair.inputs.get("run_id"),
                     rerun_attempt=repair.inputs.get("run_attempt") or 1,
                 )
+            elif step.uses == "dispatch_workflow" and step.outputs.get("run_id"):
+                links.update(
+                    dispatched_run_id=step.outputs["run_id"],
+                    dispatched_run_url=step.outputs.get("url"),
+                )
             elif step.uses == "create_or_update_issue" and step.outputs.get("number"):
                 links["issue"] = step.outputs["number"]
-        if "pull_request" in links or "rerun_run_id" in links:
+        if {"pull_request", "rerun_run_id", "dispatched_run_id"} & links.keys():
             target = RepairState.AWAITING_VERIFICATION
         elif "issue" in links:
             target = RepairState.ESCALATED
@@ -753,17 +775,22 @@ class PlaybookRemediation:
     ) -> str:
         detection = Detection.from_template_value(repair.detection)
         evidence = _evidence(context)
-        if repair.pull_request is not None:
-            key = f"verified:{repair.signature}:{repair.attempt}"
-            if (
-                await github.find_comment_by_marker(repair.repository, repair.pull_request, key)
-                is None
-            ):
-                await github.create_comment(
-                    repair.repository,
-                    repair.pull_request,
-                    with_marker(f"The fix is verified: {evidence}", key),
+        key = f"verified:{repair.signature}:{repair.attempt}"
+        links: dict[str, Any] = {}
+        if _dispatched_this_run(repair, context):
+            links["dispatched_run_url"] = _run_url(context) or repair.dispatched_run_url
+            if repair.issue is not None:
+                await _comment_once(
+                    github,
+                    repair,
+                    repair.issue,
+                    key,
+                    f"The dispatched workflow run succeeded: {evidence}",
                 )
+        if repair.pull_request is not None:
+            await _comment_once(
+                github, repair, repair.pull_request, key, f"The fix is verified: {evidence}"
+            )
             if repair.level == AutomationLevel.AUTO.value and repair.verify_sha:
                 await github.merge_pull_request(
                     repair.repository, repair.pull_request, repair.verify_sha
@@ -790,6 +817,7 @@ class PlaybookRemediation:
             RepairState.VERIFIED,
             evidence,
             verified_at=utc_now(),
+            **links,
         )
         return RepairState.VERIFIED
 
@@ -823,6 +851,15 @@ class PlaybookRemediation:
         if issue is None:
             key = repair.signature
             existing = await github.find_issue_by_marker(repair.repository, key)
+            if existing is not None and _dispatched_this_run(repair, context):
+                # The repair's own report issue: say there that the dispatched run failed.
+                await _comment_once(
+                    github,
+                    repair,
+                    existing.number,
+                    f"not-fixed:{repair.signature}:{repair.attempt}",
+                    f"The dispatched workflow run did not succeed: {_evidence(context)}",
+                )
             if existing is None:
                 existing = await github.create_issue(
                     repair.repository,
@@ -891,6 +928,29 @@ class PlaybookRemediation:
     ) -> None:
         async with context.database.session() as session:
             await store.finish_step(session, repair.id, phase, position, status, **fields)
+
+
+async def _comment_once(
+    github: InstallationClient, repair: Repair, number: int, key: str, text: str
+) -> None:
+    """Comment on issue or pull request `number` unless the comment `key` names is there."""
+    if await github.find_comment_by_marker(repair.repository, number, key) is None:
+        await github.create_comment(repair.repository, number, with_marker(text, key))
+
+
+def _dispatched_this_run(repair: Repair, context: ExecutionContext) -> bool:
+    """Whether this event is the completed run of the workflow the repair dispatched."""
+    event = context.event
+    return (
+        isinstance(event, WorkflowRunEvent)
+        and repair.dispatched_run_id is not None
+        and event.workflow_run.id == repair.dispatched_run_id
+    )
+
+
+def _run_url(context: ExecutionContext) -> str | None:
+    event = context.event
+    return event.workflow_run.html_url if isinstance(event, WorkflowRunEvent) else None
 
 
 def _head_sha(context: ExecutionContext) -> str | None:

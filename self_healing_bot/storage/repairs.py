@@ -91,6 +91,9 @@ class Repair(Base):
     check_run: Mapped[int | None] = mapped_column(BigInteger)
     rerun_run_id: Mapped[int | None] = mapped_column(BigInteger)
     rerun_attempt: Mapped[int | None] = mapped_column(Integer)
+    # A run the repair dispatched (retraining): its completed event verifies the repair.
+    dispatched_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    dispatched_run_url: Mapped[str | None] = mapped_column(String(512))
     verify_sha: Mapped[str | None] = mapped_column(String(64))
     # Timings: failure seen (run finished) → detected → fix PR opened → verified.
     failed_at: Mapped[datetime | None]

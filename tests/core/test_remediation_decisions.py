@@ -77,6 +77,7 @@ def _suite(head_sha: str) -> CheckSuiteEvent:
 
 FIX_PR = Repair(pull_request=7, verify_sha=FIX_SHA, rerun_run_id=None, rerun_attempt=None)
 RERUN = Repair(pull_request=None, verify_sha=None, rerun_run_id=100, rerun_attempt=1)
+DISPATCHED = Repair(pull_request=None, verify_sha=None, rerun_run_id=None, dispatched_run_id=300)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +93,11 @@ RERUN = Repair(pull_request=None, verify_sha=None, rerun_run_id=100, rerun_attem
         (RERUN, _run(100, 1, OLD_SHA), False),
         (RERUN, _run(101, 2, OLD_SHA), False),
         (RERUN, _suite(OLD_SHA), False),
+        (DISPATCHED, _run(300, 1, OLD_SHA), True),
+        (DISPATCHED, _run(300, 1, OLD_SHA, "failure"), True),
+        # another run of the commit the workflow was dispatched on proves nothing about it
+        (DISPATCHED, _run(301, 1, OLD_SHA), False),
+        (DISPATCHED, _suite(OLD_SHA), False),
     ],
     ids=[
         "fix-commit-run",
@@ -102,6 +108,10 @@ RERUN = Repair(pull_request=None, verify_sha=None, rerun_run_id=100, rerun_attem
         "failed-attempt",
         "other-run",
         "suite-for-rerun",
+        "dispatched-run",
+        "dispatched-run-failed",
+        "other-run-than-dispatched",
+        "suite-for-dispatch",
     ],
 )
 def test_waits_for(
