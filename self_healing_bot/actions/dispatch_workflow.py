@@ -2,7 +2,9 @@
 
 Parameters: `workflow` (file name like `retrain.yml`, or its id), `ref` (branch or tag to run
 on; default the repository's default branch), `inputs` (the workflow's declared inputs).
-Outputs: `run_id` (when GitHub returns it), `url`.
+Outputs: `run_id` (when GitHub returns it), `url`. The executor stores the run on the repair
+and waits for its completed `workflow_run` event: success verifies the repair, a failure
+runs the playbook's compensations and escalates. Without a run id there is nothing to follow.
 
 GitHub cannot tell a repeated dispatch from a new one, so before dispatching the runner looks
 for a `workflow_dispatch` run of the workflow on the ref created since the repair began
