@@ -312,6 +312,8 @@ async def distributed_stack(migrated_sqlite: Path, tmp_path: Path) -> AsyncItera
         "SHBOT_REDIS_MAINTENANCE_CHANCE": "1000000",
         "SHBOT_RETRY_MIN_BACKOFF_MS": "50",
         "SHBOT_RETRY_MAX_BACKOFF_MS": "500",
+        # Another run's worker on the default metrics port would make these workers exit.
+        "SHBOT_WORKER_METRICS_PORT": "0",
     }
     async with running_stack(tmp_path, distributed) as running:
         yield running
