@@ -51,6 +51,13 @@ async def test_every_github_example_payload_is_accepted_and_stored(
     for event, payloads in examples().items():
         for payload in payloads:
             body = json.dumps(payload).encode()
+            for refused in (
+                headers(event, body, secret=None),
+                headers(event, body, secret="retired-secret"),
+                headers(event, b"{}"),  # a signature of another body
+            ):
+                response = await client.post("/webhooks/github", content=body, headers=refused)
+                assert response.status_code == 401, (event, response.text)
             request_headers = headers(event, body)
             response = await client.post("/webhooks/github", content=body, headers=request_headers)
             assert response.status_code == 202, (event, response.text)
