@@ -130,7 +130,7 @@ def assess_metric(
         reasons=reasons,
         rollback_version=serving.version
         if serving
-        else _last_good_version(history, baseline, policy),
+        else last_good_version(history, baseline, policy),
     )
 
 
@@ -152,9 +152,10 @@ def cusum_alarm(values: Sequence[float], policy: MetricPolicy) -> bool:
     return total >= policy.cusum_limit
 
 
-def _last_good_version(
+def last_good_version(
     history: Sequence[MetricPoint], baseline: float, policy: MetricPolicy
 ) -> str | None:
+    """The newest version in `history` whose value was within tolerance of `baseline`."""
     tolerance = policy.tolerance(baseline) or 0.0
     for point in reversed(history):
         if point.version is not None and policy.loss(baseline, point.value) <= tolerance:

@@ -4,10 +4,12 @@
 ...     source = MlflowSource(client)
 ...     champion, metrics = await source.serving_metrics("churn", alias="champion")
 ...     history = await source.version_history("churn", "accuracy")
+...     runs = await source.experiment_runs("churn-training", ["accuracy"], limit=100)
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ import httpx
 from self_healing_bot.degradation.assessment import MetricPoint
 
 API = "/api/2.0/mlflow"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"  # set by MLflow on runs started in a git checkout
 
 
 class MlflowError(Exception):
@@ -42,31 +45,44 @@ class MlflowSource:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def experiment_runs(self, experiment_name: str, metric: str) -> list[MetricPoint]:
-        """The metric's value in each finished run of an experiment, oldest first."""
+    async def experiment_runs(
+        self,
+        experiment_name: str,
+        metrics: Collection[str],
+        limit: int,
+        exclude_commit: str | None = None,
+    ) -> dict[str, list[MetricPoint]]:
+        """Each metric's value in the experiment's last `limit` finished runs, oldest first.
+
+        A run tagged with `exclude_commit` (MLflow's `mlflow.source.git.commit`) is left out: it
+        trained the commit being judged, whose metrics must not be their own baseline.
+
+        >>> await source.experiment_runs("churn", ["accuracy"], 100, exclude_commit=sha)
+        {'accuracy': [MetricPoint(value=0.91, version=None, source='<run id>'), ...]}
+        """
         experiment = await self._call(
             "GET", "/experiments/get-by-name", params={"experiment_name": experiment_name}
         )
-        experiment_id = experiment["experiment"]["experiment_id"]
-        points: list[MetricPoint] = []
-        page_token: str | None = None
-        while True:
-            body: dict[str, Any] = {
-                "experiment_ids": [experiment_id],
+        # One page, newest first: a long-lived experiment's whole run list is never read.
+        page = await self._call(
+            "POST",
+            "/runs/search",
+            json={
+                "experiment_ids": [experiment["experiment"]["experiment_id"]],
                 "filter": "attributes.status = 'FINISHED'",
-                "order_by": ["attributes.start_time ASC"],
-                "max_results": 1000,
-            }
-            if page_token:
-                body["page_token"] = page_token
-            page = await self._call("POST", "/runs/search", json=body)
-            for run in page.get("runs", []):
-                value = _metrics(run).get(metric)
-                if value is not None:
-                    points.append(MetricPoint(value, source=run["info"]["run_id"]))
-            page_token = page.get("next_page_token")
-            if not page_token:
-                return points
+                "order_by": ["attributes.start_time DESC"],
+                "max_results": limit,
+            },
+        )
+        history: dict[str, list[MetricPoint]] = {metric: [] for metric in metrics}
+        for run in reversed(page.get("runs", [])):
+            if exclude_commit is not None and _tags(run).get(GIT_COMMIT_TAG) == exclude_commit:
+                continue
+            logged = _metrics(run)
+            for metric, points in history.items():
+                if metric in logged:
+                    points.append(MetricPoint(logged[metric], source=run["info"]["run_id"]))
+        return history
 
     async def model_version(self, model_name: str, alias: str) -> ModelVersion:
         """The version an alias (e.g. `champion`) points to."""
@@ -151,6 +167,10 @@ def _message(response: httpx.Response) -> str:
 
 def _metrics(run: dict[str, Any]) -> dict[str, float]:
     return {item["key"]: float(item["value"]) for item in run.get("data", {}).get("metrics", [])}
+
+
+def _tags(run: dict[str, Any]) -> dict[str, str]:
+    return {item["key"]: item["value"] for item in run.get("data", {}).get("tags", [])}
 
 
 def _model_version(item: dict[str, Any]) -> ModelVersion:

@@ -5,9 +5,15 @@ JSON or YAML, DVC's nested style included), and on a `repository_dispatch` namin
 (`client_payload: {"model": ..., "metrics": optional path, "ref": optional branch}`).
 
 The baseline is the serving model version's metrics when the config names an MLflow tracking
-URI and a model (`model.alias`, default `champion`), else the metric's history on the default
-branch, which this detector keeps (`metric_history`, one row per metric and commit). The trend
-test always runs over that history, so a slow slide is caught as well as a cliff. Thresholds
+URI and a model (`model.alias`, default `champion`), else the mean of the metric's history. The
+history is the default branch's, which this detector keeps (`metric_history`, one row per metric
+and commit), unless the config names an MLflow experiment (`model.experiment`): then a metric
+the experiment's finished runs logged takes its history from them instead. Instead, not as well:
+the runs and the metrics files usually record the same trainings, so joining them would count
+each twice and interleave two clocks under the trend test; the experiment is the team's own
+record, with every run, where the branch only has what was committed. The run that trained the
+judged commit (MLflow's `mlflow.source.git.commit` tag) is left out of its baseline. The trend
+test always runs over the history, so a slow slide is caught as well as a cliff. Thresholds
 (`detectors.model_degradation.thresholds`) apply to every metric:
 
     detectors:
@@ -16,9 +22,11 @@ test always runs over that history, so a slow slide is caught as well as a cliff
 A metric is lower-is-better when its name says so (loss, error, rmse, ...), else higher.
 
 A push is also judged against the commit it replaced: that commit's metrics join the history
-(idempotent by commit), so the first regression after installing the bot has a baseline. For a
-model pinned in the repository (`model.registry: repository`), the version the push replaced
-is the rollback target when the history cannot name one.
+(idempotent by commit), so the first regression after installing the bot has a baseline.
+
+The rollback target is the serving version. Without one, for a model in the MLflow registry it
+is the newest registered version whose run logged a value within tolerance of the baseline; for
+a model pinned in the repository (`model.registry: repository`), the version the push replaced.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -40,6 +49,7 @@ from self_healing_bot.degradation.assessment import (
     Degradation,
     MetricPoint,
     assess_metrics,
+    last_good_version,
 )
 from self_healing_bot.degradation.assessment import (
     Severity as DegradationSeverity,
@@ -151,16 +161,64 @@ def degradation_detection(
     )
 
 
-async def serving_baseline(
-    tracking_uri: str, model: str, alias: str
-) -> dict[str, MetricPoint] | None:
-    """The serving version's metrics from MLflow, or None when no version carries the alias yet."""
-    async with httpx.AsyncClient(base_url=tracking_uri, timeout=MLFLOW_TIMEOUT_SECONDS) as http:
-        source = MlflowSource(http)
-        if alias not in await source.aliases(model):
-            return None
-        _, metrics = await source.serving_metrics(model, alias)
-    return metrics
+@dataclass(frozen=True)
+class Assessment:
+    """The degraded metrics of one commit and, per metric, where its baseline came from."""
+
+    degradations: list[Degradation]
+    baseline_sources: dict[str, str]
+
+
+async def assess_with_mlflow(
+    source: MlflowSource,
+    settings: Model,
+    model: str | None,
+    history: Mapping[str, list[MetricPoint]],
+    current: Mapping[str, float],
+    policies: Mapping[str, MetricPolicy],
+    commit: str,
+) -> Assessment:
+    """`assess_metrics` with the tracking server's baselines: the serving version's metrics,
+    the experiment's runs as the history, registered versions as the rollback target."""
+    serving: dict[str, MetricPoint] = {}
+    if model and settings.alias in await source.aliases(model):
+        _, serving = await source.serving_metrics(model, settings.alias)
+    runs: dict[str, list[MetricPoint]] = {}
+    if settings.experiment:
+        found = await source.experiment_runs(
+            settings.experiment, list(current), HISTORY_POINTS, exclude_commit=commit
+        )
+        runs = {metric: points for metric, points in found.items() if points}
+    degradations = assess_metrics({**history, **runs}, current, policies, serving)
+    if model and settings.registry == "mlflow" and not serving:
+        degradations = [
+            await with_registered_rollback(source, model, degradation, policies[degradation.metric])
+            for degradation in degradations
+        ]
+    return Assessment(
+        degradations,
+        {
+            metric: f"mlflow:{model}@{settings.alias}"
+            if metric in serving
+            else f"mlflow-experiment:{settings.experiment}"
+            if metric in runs
+            else "history"
+            for metric in current
+        },
+    )
+
+
+async def with_registered_rollback(
+    source: MlflowSource, model: str, degradation: Degradation, policy: MetricPolicy
+) -> Degradation:
+    """The degradation with the newest registered version that was good as its rollback
+    target, when its history named none (no alias names the serving version)."""
+    if degradation.rollback_version is not None:
+        return degradation
+    versions = await source.version_history(model, degradation.metric)
+    return replace(
+        degradation, rollback_version=last_good_version(versions, degradation.baseline, policy)
+    )
 
 
 async def assess_commit(
@@ -184,17 +242,21 @@ async def assess_commit(
         history = await metric_history(
             session, repository, current, HISTORY_POINTS, exclude_commit=commit
         )
-    serving: Mapping[str, MetricPoint] | None = None
-    if config.model.tracking_uri and model:
-        serving = await serving_baseline(config.model.tracking_uri, model, config.model.alias)
-        if serving is None:
-            context.log.info(
-                "no serving version yet; judging against the history",
-                model=model,
-                alias=config.model.alias,
+    tracking_uri = config.model.tracking_uri
+    if tracking_uri:
+        async with httpx.AsyncClient(base_url=tracking_uri, timeout=MLFLOW_TIMEOUT_SECONDS) as http:
+            assessment = await assess_with_mlflow(
+                MlflowSource(http), config.model, model, history, current, policies, commit
             )
-    baseline_source = f"mlflow:{model}@{config.model.alias}" if serving else "history"
-    degradations = assess_metrics(history, current, policies, serving)
+    elif config.model.experiment:
+        raise MetricsConfigError(
+            f"model.experiment is {config.model.experiment!r} but model.tracking_uri is not set; "
+            "set it to the MLflow server's URL"
+        )
+    else:
+        assessment = Assessment(
+            assess_metrics(history, current, policies), dict.fromkeys(current, "history")
+        )
     if record:
         async with context.database.session() as session:
             await record_metrics(session, repository, commit, current)
@@ -202,14 +264,21 @@ async def assess_commit(
         "metrics assessed",
         commit=commit,
         metrics=len(current),
-        degraded=[degradation.metric for degradation in degradations],
-        baseline=baseline_source,
+        degraded=[degradation.metric for degradation in assessment.degradations],
+        baselines=assessment.baseline_sources,
     )
     return [
         degradation_detection(
-            repository, model, degradation, baseline_source, commit, branch, paths, replaced_version
+            repository,
+            model,
+            degradation,
+            assessment.baseline_sources[degradation.metric],
+            commit,
+            branch,
+            paths,
+            replaced_version,
         )
-        for degradation in degradations
+        for degradation in assessment.degradations
     ]
 
 

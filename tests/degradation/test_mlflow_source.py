@@ -11,6 +11,7 @@ import pytest
 
 from self_healing_bot.degradation.assessment import Severity, assess_metrics
 from self_healing_bot.degradation.mlflow_source import (
+    GIT_COMMIT_TAG,
     MlflowError,
     MlflowNotFoundError,
     MlflowSource,
@@ -27,9 +28,22 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
     return answer
 
 
-def _log_run(client: httpx.Client, experiment_id: str, metrics: dict[str, float]) -> str:
+def _log_run(
+    client: httpx.Client,
+    experiment_id: str,
+    metrics: dict[str, float],
+    tags: dict[str, str] | None = None,
+) -> str:
     now = int(time.time() * 1000)
-    run = _post(client, "/runs/create", {"experiment_id": experiment_id, "start_time": now})
+    run = _post(
+        client,
+        "/runs/create",
+        {
+            "experiment_id": experiment_id,
+            "start_time": now,
+            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
+        },
+    )
     run_id: str = run["run"]["info"]["run_id"]
     for key, value in metrics.items():
         _post(
@@ -62,13 +76,35 @@ def registry(mlflow_url: str) -> dict[str, str]:
     return {"experiment": experiment, "model": model}
 
 
-async def test_experiment_runs_are_read_oldest_first(
-    mlflow_url: str, registry: dict[str, str]
+@pytest.mark.parametrize(
+    ("limit", "accuracy"),
+    [(100, [0.90, 0.92, 0.91, 0.80]), (2, [0.91, 0.80])],
+    ids=["all", "the-newest-two"],
+)
+async def test_experiment_runs_are_the_newest_runs_oldest_first(
+    mlflow_url: str, registry: dict[str, str], limit: int, accuracy: list[float]
 ) -> None:
     async with httpx.AsyncClient(base_url=mlflow_url, timeout=30) as client:
-        points = await MlflowSource(client).experiment_runs(registry["experiment"], "accuracy")
-    assert [point.value for point in points] == [0.90, 0.92, 0.91, 0.80]
-    assert all(point.source for point in points)
+        history = await MlflowSource(client).experiment_runs(
+            registry["experiment"], ["accuracy", "loss", "f1"], limit
+        )
+    assert [point.value for point in history["accuracy"]] == accuracy
+    assert [point.value for point in history["loss"]] == pytest.approx([1 - a for a in accuracy])
+    assert history["f1"] == []
+    assert all(point.source for point in history["accuracy"])
+
+
+async def test_the_run_of_the_judged_commit_is_left_out(mlflow_url: str) -> None:
+    experiment = f"commits-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=mlflow_url, timeout=30) as client:
+        experiment_id = _post(client, "/experiments/create", {"name": experiment})["experiment_id"]
+        for commit, accuracy in (("a" * 40, 0.90), ("b" * 40, 0.70), ("c" * 40, 0.91)):
+            _log_run(client, experiment_id, {"accuracy": accuracy}, {GIT_COMMIT_TAG: commit})
+    async with httpx.AsyncClient(base_url=mlflow_url, timeout=30) as client:
+        history = await MlflowSource(client).experiment_runs(
+            experiment, ["accuracy"], 100, exclude_commit="b" * 40
+        )
+    assert [point.value for point in history["accuracy"]] == [0.90, 0.91]
 
 
 async def test_the_champion_alias_is_the_baseline_and_the_rollback_target(
@@ -101,7 +137,7 @@ async def test_the_champion_alias_is_the_baseline_and_the_rollback_target(
     ("call", "error"),
     [
         (
-            lambda source: source.experiment_runs("no-such-experiment", "accuracy"),
+            lambda source: source.experiment_runs("no-such-experiment", ["accuracy"], 10),
             MlflowNotFoundError,
         ),
         (lambda source: source.model_version("no-such-model", "champion"), MlflowError),
