@@ -56,6 +56,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/playbooks"): Operation(Role.VIEWER),
     ("POST", "/api/v1/playbooks/validate"): Operation(Role.VIEWER, body={"content": PLAYBOOK}),
     ("GET", "/api/v1/audit"): Operation(Role.ADMIN),
+    ("GET", "/api/v1/settings"): Operation(Role.ADMIN),
     ("GET", "/api/v1/keys"): Operation(Role.ADMIN),
     ("POST", "/api/v1/keys"): Operation(
         Role.ADMIN, audit_action="key.create", body={"role": "viewer", "name": "new"}, ok_status=201

@@ -18,6 +18,7 @@ from self_healing_bot.web.api import (
     playbooks,
     repairs,
     repositories,
+    settings,
     signatures,
 )
 from self_healing_bot.web.api.errors import ERROR_RESPONSES
@@ -34,6 +35,7 @@ RESOURCES = (
     playbooks,
     audit,
     keys,
+    settings,
 )
 for resource in RESOURCES:
     router.include_router(resource.router)
