@@ -101,7 +101,8 @@ def _table(document: dict[str, Any]) -> Any:
 
     table = Table(title="Incidents")
     for column in ("incident", "diagnosis", "action", "PR / issue", "end state", "seconds"):
-        table.add_column(column)
+        # Fold, never truncate: a cut URL (`http://127.…`) cannot be followed.
+        table.add_column(column, overflow="fold")
     for row in document["incidents"]:
         expected = row["end_state"] == row["expected_end_state"]
         state = (
