@@ -18,6 +18,10 @@ threshold:
 Every comparison is stored (`drift_reports`, JSON and HTML); a dataset that drifted (Evidently's
 rule: the share of drifted columns reaches `drift_share`) becomes a `data_drift` detection whose
 signature is stable per repository, dataset and set of drifted columns.
+
+Either path of a pair may name a file in a workflow artifact (`artifact:eval-data/current.csv`,
+see `repository_files`): that dataset is compared when a run on the default branch that uploaded
+it completes successfully, at the run's commit, instead of on pushes.
 """
 
 from __future__ import annotations
@@ -29,16 +33,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
+from self_healing_bot.core.events import (
+    Event,
+    PushEvent,
+    RepositoryDispatchEvent,
+    WorkflowRunEvent,
+)
 from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     FileReader,
+    RunArtifactFiles,
     changed_paths,
     detector_config,
     detector_thresholds,
     dispatch_branch,
+    is_artifact_path,
     read_file,
     reads_repository_files,
+    reads_run_artifacts,
 )
 from self_healing_bot.drift.columns import ColumnKind
 from self_healing_bot.drift.compare import ColumnOptions, DriftOptions, compare_tables
@@ -229,7 +241,7 @@ class DataDriftDetector:
     id = DETECTOR_ID
 
     def applies_to(self, event: Event) -> bool:
-        return reads_repository_files(event, "dataset")
+        return reads_repository_files(event, "dataset") or reads_run_artifacts(event)
 
     async def detect(self, context: ExecutionContext) -> list[Detection]:
         client, repository = context.github, _repository(context)
@@ -240,14 +252,26 @@ class DataDriftDetector:
         config = await detector_config(context, client, DETECTOR_ID)
         options = drift_options(config)
         event = context.event
+        reader: FileReader = client
         if isinstance(event, PushEvent):
             branch = event.ref.removeprefix("refs/heads/")
             commit = event.after
             datasets = []
             for dataset in configured_datasets(config.paths.data):
                 paths = [dataset.reference, dataset.current]
+                if any(map(is_artifact_path, paths)):  # compared when its run completes
+                    continue
                 if await changed_paths(client, repository, paths, event.before, event.after):
                     datasets.append(dataset)
+        elif isinstance(event, WorkflowRunEvent):  # the run that uploaded `artifact:` tables
+            run = event.workflow_run
+            branch, commit = str(run.head_branch), run.head_sha
+            reader = RunArtifactFiles(client, repository, run.id)
+            datasets = [
+                dataset
+                for dataset in configured_datasets(config.paths.data)
+                if is_artifact_path(dataset.reference) or is_artifact_path(dataset.current)
+            ]
         else:
             assert isinstance(event, RepositoryDispatchEvent)
             payload = event.client_payload or {}
@@ -256,7 +280,7 @@ class DataDriftDetector:
             commit = await client.get_branch_sha(repository, branch)
         detections = []
         for dataset in datasets:
-            found = await check_dataset(context, client, dataset, commit, options, branch)
+            found = await check_dataset(context, reader, dataset, commit, options, branch)
             if found is not None:
                 detections.append(found)
         return detections

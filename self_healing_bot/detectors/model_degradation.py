@@ -44,7 +44,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
+from self_healing_bot.core.events import (
+    Event,
+    PushEvent,
+    RepositoryDispatchEvent,
+    WorkflowRunEvent,
+)
 from self_healing_bot.degradation.assessment import (
     Degradation,
     MetricPoint,
@@ -61,12 +66,15 @@ from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     NO_COMMIT,
     FileReader,
+    RunArtifactFiles,
     changed_paths,
     detector_config,
     detector_thresholds,
     dispatch_branch,
+    is_artifact_path,
     read_file,
     reads_repository_files,
+    reads_run_artifacts,
 )
 from self_healing_bot.repo_config.model import Model, RepoConfig
 from self_healing_bot.storage.metric_history import metric_history, record_metrics
@@ -343,7 +351,7 @@ class ModelDegradationDetector:
     id = DETECTOR_ID
 
     def applies_to(self, event: Event) -> bool:
-        return reads_repository_files(event, "model")
+        return reads_repository_files(event, "model") or reads_run_artifacts(event)
 
     async def detect(self, context: ExecutionContext) -> list[Detection]:
         client, repository, event = context.github, context.repository, context.event
@@ -371,6 +379,16 @@ class ModelDegradationDetector:
                 branch,
                 True,
                 replaced,
+            )
+        if isinstance(event, WorkflowRunEvent):  # the run that uploaded `artifact:` metrics
+            run = event.workflow_run
+            artifacts = [path for path in config.paths.metrics if is_artifact_path(path)]
+            if not artifacts:
+                return []
+            files = RunArtifactFiles(client, repository, run.id)
+            branch = str(run.head_branch)
+            return await assess_commit(
+                context, files, config, config.model.name, artifacts, run.head_sha, branch, True
             )
         assert isinstance(event, RepositoryDispatchEvent)
         payload: dict[str, Any] = event.client_payload or {}

@@ -1,5 +1,6 @@
 """What the data and model detectors read from a repository: its config, the files a push
-changed among the configured paths, and a configured file's bytes at a commit.
+changed among the configured paths, a configured file's bytes at a commit, and files inside
+the artifacts of a workflow run.
 
 A push payload's per-commit file lists are not used: GitHub truncates them on large pushes and
 they miss what a force push removed. Comparing each configured path's blob at `before` and
@@ -9,22 +10,46 @@ they miss what a force push removed. Comparing each configured path's blob at `b
     thresholds = detector_thresholds(config, "data_drift", ["drift_share"], ValueError)
     changed = await changed_paths(client, "octo/ml", ["data/current.csv"], before, after)
     data = await read_file(client, "octo/ml", "data/current.csv", after)
+
+A configured path `artifact:<artifact-name>/<path-in-zip>` names a file a workflow run uploaded
+(`actions/upload-artifact`), not a repository file. A string form keeps `paths.data` a flat list
+of reference/current pairs in which either side may be an artifact, and it is unambiguous:
+GitHub refuses `/` and `:` in artifact names. Such a path is read when a run on the default
+branch completes successfully, from that run's artifacts; a push never reads it.
+
+    files = RunArtifactFiles(client, "octo/ml", run_id)
+    data = await read_file(files, "octo/ml", "artifact:eval-data/current.csv", head_sha)
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, PushEvent, RepositoryDispatchEvent
+from self_healing_bot.core.events import (
+    Event,
+    PushEvent,
+    RepositoryDispatchEvent,
+    WorkflowRunEvent,
+)
 from self_healing_bot.detectors.registry import DetectionSkipped
-from self_healing_bot.github.models import RepoFile
+from self_healing_bot.github.errors import GitHubApiError
+from self_healing_bot.github.models import Artifact, RepoFile
 from self_healing_bot.repo_config.model import RepoConfig
 from self_healing_bot.repo_config.remote import InvalidRepoConfigError, fetch_repo_config
 
 NO_COMMIT = "0" * 40  # GitHub's `before` when a push created the branch
+ARTIFACT_PREFIX = "artifact:"
+# Run events that build the default branch's own commits; a pull request's run may carry a
+# branch named like the default one (a fork's `main`) and must not feed the baselines.
+DEFAULT_BRANCH_RUN_EVENTS = frozenset(
+    {"push", "schedule", "workflow_dispatch", "repository_dispatch"}
+)
 
 
 class FileReader(Protocol):
@@ -35,8 +60,116 @@ class FileReader(Protocol):
     async def get_branch_sha(self, repo: str, branch: str) -> str: ...
 
 
+class ArtifactReader(FileReader, Protocol):
+    """The slice of `InstallationClient` that reads a workflow run's artifacts."""
+
+    async def list_run_artifacts(self, repo: str, run_id: int) -> list[Artifact]: ...
+
+    async def download_artifact(self, repo: str, artifact_id: int) -> bytes: ...
+
+
 class ConfiguredFileMissingError(LookupError):
     """A path named in the repository config does not exist at the commit being checked."""
+
+
+class ArtifactPathError(ValueError):
+    """A configured `artifact:` path that cannot name a file in an artifact."""
+
+
+@dataclass(frozen=True)
+class ArtifactPath:
+    """`artifact:<artifact>/<member>`: the file `member` inside the zip of `artifact`."""
+
+    artifact: str
+    member: str
+
+
+def artifact_path(path: str) -> ArtifactPath | None:
+    """The artifact and member a configured path names; None for a repository path.
+
+    >>> artifact_path("artifact:eval-metrics/reports/metrics.json")
+    ArtifactPath(artifact='eval-metrics', member='reports/metrics.json')
+    >>> artifact_path("metrics.json") is None
+    True
+    """
+    if not path.startswith(ARTIFACT_PREFIX):
+        return None
+    artifact, _, member = path.removeprefix(ARTIFACT_PREFIX).partition("/")
+    if not artifact or not member:
+        raise ArtifactPathError(
+            f"{path!r} names no file in an artifact; write artifact:<artifact-name>/<path-in-zip>"
+        )
+    return ArtifactPath(artifact, member)
+
+
+def is_artifact_path(path: str) -> bool:
+    return artifact_path(path) is not None
+
+
+class RunArtifactFiles:
+    """A `FileReader` over one workflow run: `artifact:` paths come from the run's artifacts
+    (each downloaded once), every other path from the repository as `client` reads it."""
+
+    def __init__(self, client: ArtifactReader, repo: str, run_id: int) -> None:
+        self._client = client
+        self._repo = repo
+        self.run_id = run_id
+        self._artifacts: dict[str, Artifact] | None = None
+        self._archives: dict[str, zipfile.ZipFile] = {}
+
+    async def get_branch_sha(self, repo: str, branch: str) -> str:
+        return await self._client.get_branch_sha(repo, branch)
+
+    async def get_file(self, repo: str, path: str, ref: str | None = None) -> RepoFile | None:
+        """The file; for an `artifact:` path, its bytes from the run (`ref` is the run's)."""
+        located = artifact_path(path)
+        if located is None:
+            return await self._client.get_file(repo, path, ref)
+        archive = await self._archive(located.artifact)
+        try:
+            content = archive.read(located.member)
+        except KeyError:
+            members = sorted(name for name in archive.namelist() if not name.endswith("/"))
+            raise ConfiguredFileMissingError(
+                f"{self._repo}: artifact {located.artifact!r} of workflow run {self.run_id} "
+                f"has no {located.member!r} (it holds {members[:20]}); fix the path in "
+                ".github/self-healing-bot.yml"
+            ) from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as error:
+            raise ConfiguredFileMissingError(
+                f"{self._repo}: cannot read {located.member!r} from artifact "
+                f"{located.artifact!r} of workflow run {self.run_id} ({error})"
+            ) from error
+        return RepoFile(path, f"artifact-{self.run_id}-{located.artifact}", content)
+
+    async def _archive(self, name: str) -> zipfile.ZipFile:
+        if name in self._archives:
+            return self._archives[name]
+        if self._artifacts is None:
+            listed = await self._client.list_run_artifacts(self._repo, self.run_id)
+            self._artifacts = {artifact.name: artifact for artifact in listed}
+        artifact = self._artifacts.get(name)
+        where = f"{self._repo}: workflow run {self.run_id}"
+        if artifact is None:
+            raise ConfiguredFileMissingError(
+                f"{where} uploaded no artifact {name!r} (it uploaded "
+                f"{sorted(self._artifacts) or 'none'}); check the upload-artifact step's name"
+            )
+        if artifact.expired:
+            raise ConfiguredFileMissingError(f"{where}: artifact {name!r} has expired")
+        try:
+            content = await self._client.download_artifact(self._repo, artifact.id)
+            self._archives[name] = zipfile.ZipFile(io.BytesIO(content))
+        except GitHubApiError as error:
+            raise ConfiguredFileMissingError(
+                f"{where}: artifact {name!r} cannot be downloaded ({error.status} "
+                f"{error.github_message})"
+            ) from error
+        except zipfile.BadZipFile as error:
+            raise ConfiguredFileMissingError(
+                f"{where}: artifact {name!r} is not a zip archive ({error})"
+            ) from error
+        return self._archives[name]
 
 
 async def detector_config(
@@ -86,12 +219,32 @@ def reads_repository_files(event: Event, payload_key: str) -> bool:
     return branch is not None and event.ref == f"refs/heads/{branch}" and event.after != NO_COMMIT
 
 
+def reads_run_artifacts(event: Event) -> bool:
+    """True for a workflow run on the default branch's own commits (not a pull request's, not
+    a fork's) that completed successfully: the run whose artifacts the configured paths name."""
+    if not isinstance(event, WorkflowRunEvent) or event.repository is None:
+        return False
+    run = event.workflow_run
+    head_repository: Any = (run.model_extra or {}).get("head_repository")
+    head_name = head_repository.get("full_name") if isinstance(head_repository, dict) else None
+    return (
+        event.action == "completed"
+        and run.conclusion == "success"
+        and run.event in DEFAULT_BRANCH_RUN_EVENTS
+        and run.head_branch is not None
+        and run.head_branch == event.repository.default_branch
+        and head_name in (None, event.repository.full_name)
+    )
+
+
 async def changed_paths(
     client: FileReader, repo: str, paths: Sequence[str], before: str, after: str
 ) -> list[str]:
-    """The paths among `paths` whose content differs between two commits, in their order."""
+    """The repository paths among `paths` whose content differs between two commits, in their
+    order (`artifact:` paths are not in the repository: they never count as changed)."""
+    paths = [path for path in paths if not is_artifact_path(path)]
     if before == NO_COMMIT:
-        return list(paths)
+        return paths
 
     async def blob(path: str, ref: str) -> str | None:
         found = await client.get_file(repo, path, ref)
@@ -107,6 +260,11 @@ async def changed_paths(
 
 async def read_file(client: FileReader, repo: str, path: str, ref: str) -> bytes:
     """A configured file's content at `ref`; raises `ConfiguredFileMissingError` when absent."""
+    if is_artifact_path(path) and not isinstance(client, RunArtifactFiles):
+        raise ConfiguredFileMissingError(
+            f"{repo}: {path} is a workflow artifact; it is read when a run on the default "
+            "branch that uploads it completes, not from a commit"
+        )
     found = await client.get_file(repo, path, ref)
     if found is None:
         raise ConfiguredFileMissingError(
