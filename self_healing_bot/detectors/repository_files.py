@@ -106,6 +106,11 @@ def is_artifact_path(path: str) -> bool:
     return artifact_path(path) is not None
 
 
+# A file in an artifact is read whole into memory: the zip header's size is checked first, so
+# a zip bomb or a multi-gigabyte table is refused with a message instead of exhausting memory.
+MAX_ARTIFACT_MEMBER_BYTES = 512 * 1024 * 1024
+
+
 class RunArtifactFiles:
     """A `FileReader` over one workflow run: `artifact:` paths come from the run's artifacts
     (each downloaded once), every other path from the repository as `client` reads it."""
@@ -127,6 +132,13 @@ class RunArtifactFiles:
             return await self._client.get_file(repo, path, ref)
         archive = await self._archive(located.artifact)
         try:
+            size = archive.getinfo(located.member).file_size
+            if size > MAX_ARTIFACT_MEMBER_BYTES:
+                raise ConfiguredFileMissingError(
+                    f"{self._repo}: {located.member!r} in artifact {located.artifact!r} of "
+                    f"workflow run {self.run_id} unpacks to {size} bytes, over the "
+                    f"{MAX_ARTIFACT_MEMBER_BYTES}-byte limit for files read from artifacts"
+                )
             content = archive.read(located.member)
         except KeyError:
             members = sorted(name for name in archive.namelist() if not name.endswith("/"))

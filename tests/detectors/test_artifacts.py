@@ -11,6 +11,7 @@ import pytest
 
 from self_healing_bot.core.bot import detect
 from self_healing_bot.core.events import parse_event
+from self_healing_bot.detectors import repository_files
 from self_healing_bot.detectors.registry import detectors_for
 from self_healing_bot.detectors.repository_files import (
     ArtifactPath,
@@ -211,3 +212,13 @@ def test_an_artifact_path_names_the_artifact_then_the_file(
 def test_an_artifact_path_without_a_file_says_how_to_write_it(path: str) -> None:
     with pytest.raises(ArtifactPathError, match="artifact:<artifact-name>/<path-in-zip>"):
         artifact_path(path)
+
+
+async def test_a_file_over_the_size_limit_is_refused_before_it_is_unpacked(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(harness)
+    monkeypatch.setattr(repository_files, "MAX_ARTIFACT_MEMBER_BYTES", 1000)
+    payload = await run_uploading(harness, {"eval-metrics": {"metrics.json": " " * 5000}})
+    with pytest.raises(LookupError, match="unpacks to 5000 bytes, over the 1000-byte limit"):
+        await harness.detect("model_degradation", "workflow_run", payload)
