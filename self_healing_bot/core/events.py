@@ -94,6 +94,12 @@ class CheckSuite(Payload):
     head_sha: str
     status: str | None = None
     conclusion: str | None = None
+    app: dict[str, Any] | None = None
+
+    @property
+    def from_github_actions(self) -> bool:
+        """A workflow run's suite: its `workflow_run` event carries the same result."""
+        return self.app is not None and self.app.get("slug") == "github-actions"
 
 
 class CheckSuiteEvent(Event):

@@ -134,6 +134,10 @@ def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool
                 repair.rerun_attempt or 1
             )
         head_sha = run.head_sha
+    elif event.check_suite.from_github_actions:
+        # GitHub sends both a workflow_run and a check_suite event for an Actions run; answering
+        # both would verify the repair twice at once (two evidence comments). The run answers.
+        return False
     else:
         head_sha = event.check_suite.head_sha
     # The fix commit itself: creating the branch is a push too, and its run tests the old commit.

@@ -47,6 +47,8 @@ from self_healing_bot.sandbox.state import (
 
 DEFAULT_RUN_DELAY_SECONDS = 0.05
 ARTIFACT_RETENTION = timedelta(days=90)  # GitHub's default for a repository
+GITHUB_ACTIONS_APP_ID = 15368  # the id of the `github-actions` app on github.com
+EPOCH = datetime(2018, 7, 30, tzinfo=UTC)  # a fixed creation time for GitHub's own app
 
 
 def utc_now() -> datetime:
@@ -98,6 +100,19 @@ class GitHubSandbox:
 
     def new_id(self) -> int:
         return next(self._ids)
+
+    def github_actions_app(self) -> App:
+        """GitHub's own Actions app (id and slug as on github.com), owner of runs' check suites."""
+        return App(
+            id=GITHUB_ACTIONS_APP_ID,
+            slug="github-actions",
+            owner=self.user("github", "Organization"),
+            public_key_pem="",
+            webhook_url=None,
+            webhook_secret="",
+            hook_id=0,
+            created_at=EPOCH,
+        )
 
     def user(self, login: str, kind: str = "User") -> User:
         if login not in self.users:
@@ -562,9 +577,8 @@ class GitHubSandbox:
             "pull_requests": [],
             "created_at": render.timestamp(run.created_at),
             "updated_at": render.timestamp(now),
-            "app": render.app_json(next(iter(self.apps.values())), self.base_url)
-            if self.apps
-            else None,
+            # As on GitHub, a workflow run's check suite belongs to the GitHub Actions app.
+            "app": render.app_json(self.github_actions_app(), self.base_url),
         }
         self.emit(repo, "check_suite", "completed", {"check_suite": suite})
 

@@ -69,9 +69,12 @@ def _run(run_id: int, attempt: int, head_sha: str, conclusion: str = "success") 
     )
 
 
-def _suite(head_sha: str) -> CheckSuiteEvent:
+def _suite(head_sha: str, app: str = "another-ci") -> CheckSuiteEvent:
     return CheckSuiteEvent.model_validate(
-        {"action": "completed", "check_suite": {"id": 9, "head_sha": head_sha}}
+        {
+            "action": "completed",
+            "check_suite": {"id": 9, "head_sha": head_sha, "app": {"slug": app}},
+        }
     )
 
 
@@ -85,6 +88,8 @@ DISPATCHED = Repair(pull_request=None, verify_sha=None, rerun_run_id=None, dispa
     [
         (FIX_PR, _run(200, 1, FIX_SHA), True),
         (FIX_PR, _suite(FIX_SHA), True),
+        # an Actions run's suite: its workflow_run event answers, not both at once
+        (FIX_PR, _suite(FIX_SHA, "github-actions"), False),
         # creating the fix branch is a push of the old commit: its run proves nothing
         (FIX_PR, _run(201, 1, OLD_SHA), False),
         (FIX_PR, _suite(OLD_SHA), False),
@@ -102,6 +107,7 @@ DISPATCHED = Repair(pull_request=None, verify_sha=None, rerun_run_id=None, dispa
     ids=[
         "fix-commit-run",
         "fix-commit-suite",
+        "actions-suite",
         "branch-creation-run",
         "other-suite",
         "re-run-attempt",
