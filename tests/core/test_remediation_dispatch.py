@@ -4,15 +4,10 @@ over the commit it runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from sqlalchemy import select
 
-from self_healing_bot.core.bot import install_remediation
-from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.sandbox.ci_rules import JobSpec
-from self_healing_bot.storage.repairs import Repair
+from tests.core.remediation_fixtures import remediation, repairs, settle
 from tests.detectors.drift_fixtures import table_csv
 from tests.detectors.pipeline_fixtures import (
     CONFIG,
@@ -24,7 +19,7 @@ from tests.detectors.pipeline_fixtures import (
     sqlite_url,
 )
 
-__all__ = ["bot", "detectors_loaded", "org_config", "sqlite_url"]
+__all__ = ["bot", "detectors_loaded", "org_config", "remediation", "sqlite_url"]
 
 DRIFT_CONFIG = """\
 automation:
@@ -54,28 +49,6 @@ on_failure:
       title: Retraining failed
       body: "{{ report }}"
 """
-
-
-@pytest.fixture(autouse=True)
-async def remediation() -> AsyncIterator[None]:
-    executor = PlaybookRemediation()
-    install_remediation(executor)
-    yield
-    install_remediation(None)
-    await executor.aclose()
-
-
-async def _settle(bot: Bot) -> None:
-    """Process webhooks until the bot's own actions cause no more."""
-    for _ in range(10):
-        if not await bot.process_webhooks():
-            return
-    pytest.fail("webhooks kept coming")
-
-
-async def _repairs(bot: Bot) -> list[Repair]:
-    async with bot.database.session() as session:
-        return list(await session.scalars(select(Repair).order_by(Repair.id)))
 
 
 def _issues(bot: Bot) -> dict[int, str]:
@@ -120,9 +93,9 @@ async def test_drift_dispatches_retraining_and_follows_the_run(
 ) -> None:
     _add_retraining(bot)
     bot.push(_drifted({CONFIG: DRIFT_CONFIG, "retrain.py": retrain_script}))
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert (repair.category, repair.playbook, repair.state) == ("data_drift", "data-drift", state)
     (run,) = bot.sandbox.repository(REPO).runs.values()
     assert run.event == "workflow_dispatch" and repair.dispatched_run_id == run.id
@@ -147,9 +120,9 @@ async def test_a_failed_dispatched_run_runs_the_compensations_and_escalates(bot:
             }
         )
     )
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert (repair.playbook, repair.state) == ("retrain-or-page", "escalated")
     assert repair.reason == "CI concluded failure"
     assert _issues(bot) == {repair.issue: "Retraining failed"}

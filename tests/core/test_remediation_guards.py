@@ -5,14 +5,11 @@ compensations (each webhook processed as a worker would, CI completing at once).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
 
-from self_healing_bot.core.bot import install_remediation
-from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.storage.repairs import Repair, RepairStep, steps_of
+from tests.core.remediation_fixtures import remediation, repairs, settle
 from tests.detectors.pipeline_fixtures import (
     CONFIG,
     CUDA_OOM_LOG,
@@ -26,7 +23,7 @@ from tests.detectors.pipeline_fixtures import (
 )
 from tests.e2e.logs import CODE_ERROR, NETWORK_TIMEOUT
 
-__all__ = ["bot", "detectors_loaded", "org_config", "sqlite_url"]
+__all__ = ["bot", "detectors_loaded", "org_config", "remediation", "sqlite_url"]
 
 PARAMS = "params.yaml"
 ALWAYS_OOM = {"file": PARAMS, "key": "batch_size", "greater_than": 8}
@@ -58,28 +55,6 @@ steps:
 """
 
 
-@pytest.fixture(autouse=True)
-async def remediation() -> AsyncIterator[None]:
-    executor = PlaybookRemediation()
-    install_remediation(executor)
-    yield
-    install_remediation(None)
-    await executor.aclose()
-
-
-async def _settle(bot: Bot) -> None:
-    """Process webhooks until the bot's own actions cause no more."""
-    for _ in range(10):
-        if not await bot.process_webhooks():
-            return
-    pytest.fail("webhooks kept coming")
-
-
-async def _repairs(bot: Bot) -> list[Repair]:
-    async with bot.database.session() as session:
-        return list(await session.scalars(select(Repair).order_by(Repair.id)))
-
-
 async def _steps(bot: Bot, repair: Repair) -> list[RepairStep]:
     async with bot.database.session() as session:
         return await steps_of(session, repair.id)
@@ -101,9 +76,9 @@ async def test_a_verified_fix_is_merged_only_at_auto(bot: Bot, level: str, merge
             PARAMS: "batch_size: 64\ngradient_accumulation_steps: 1\n",
         }
     )
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.state == "verified" and repair.pull_request is not None
     repository = bot.sandbox.repository(REPO)
     assert (repository.pulls[repair.pull_request].merged_at is not None) is merged
@@ -121,11 +96,11 @@ async def test_a_remedy_that_failed_is_not_tried_again_for_the_signature(bot: Bo
             PARAMS: "batch_size: 64\ngradient_accumulation_steps: 1\n",
         }
     )
-    await _settle(bot)
+    await settle(bot)
     bot.push({"train.py": "print('train v2')\n"})
-    await _settle(bot)
+    await settle(bot)
 
-    first, second = await _repairs(bot)
+    first, second = await repairs(bot)
     assert first.state == "rolled_back" and first.signature == second.signature
     assert second.pull_request is None
     assert len(bot.sandbox.repository(REPO).pulls) == 1
@@ -138,9 +113,9 @@ async def test_a_remedy_that_failed_is_not_tried_again_for_the_signature(bot: Bo
 async def test_re_runs_beyond_the_hourly_budget_are_not_requested(bot: Bot) -> None:
     add_ci(bot.sandbox, [{"when": {"attempt_below": 2}, "log": NETWORK_TIMEOUT}])
     bot.push({CONFIG: "automation:\n  default: auto\nbudgets:\n  reruns_per_hour: 0\n"})
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.rerun_run_id is None and repair.state != "verified"
     (rerun,) = [step for step in await _steps(bot, repair) if step.uses == "rerun_failed_jobs"]
     assert (rerun.status, rerun.summary) == ("skipped", "0 re-runs this hour (budget 0)")
@@ -158,9 +133,9 @@ async def test_a_dry_run_records_what_it_would_do_and_writes_nothing(bot: Bot) -
         }
     )
     bot.push({"train.py": "print(1 + '1')\n"})
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.playbook == "rehearsal" and repair.state == "ignored"
     (step,) = await _steps(bot, repair)
     assert step.status == "skipped"
@@ -180,9 +155,9 @@ async def test_a_failing_step_is_retried_then_compensated_in_reverse_order(bot: 
         }
     )
     bot.push({"train.py": "print(1 + '1')\n"})
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.state == "rolled_back"
     assert "failed after 3 tries" in (repair.reason or "")
     steps = {(step.phase, step.uses): step for step in await _steps(bot, repair)}
@@ -207,9 +182,9 @@ async def test_a_step_that_outlives_its_timeout_fails_and_is_compensated(bot: Bo
     )
     bot.push({"train.py": "print(1 + '1')\n"})
     async with server:
-        await _settle(bot)
+        await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.state == "rolled_back" and "TimeoutError" in (repair.reason or "")
     steps = {(step.phase, step.uses): step for step in await _steps(bot, repair)}
     assert (steps[("steps", "notify")].status, steps[("steps", "notify")].tries) == ("failed", 1)
@@ -222,8 +197,8 @@ async def test_a_config_on_a_pull_request_branch_changes_nothing(bot: Bot) -> No
     repository = bot.sandbox.repository(REPO)
     repository.refs["refs/heads/feature"] = repository.branch_sha("main") or ""
     bot.push({CONFIG: "automation:\n  default: auto\n", "train.py": "print(1 + '1')\n"}, "feature")
-    await _settle(bot)
+    await settle(bot)
 
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert (repair.level, repair.state) == ("suggest", "suggested")
     assert _issue_titles(bot) == [] and len(repository.pulls) == 0

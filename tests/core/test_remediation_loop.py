@@ -3,14 +3,9 @@ config (each webhook processed as a worker would, CI completing at once)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import select
-
-from self_healing_bot.core.bot import install_remediation
-from self_healing_bot.core.remediation import PlaybookRemediation
-from self_healing_bot.storage.repairs import Repair
+from tests.core.remediation_fixtures import remediation, repairs, settle
 from tests.detectors.pipeline_fixtures import (
     BIG_BATCH,
     CONFIG,
@@ -25,29 +20,7 @@ from tests.detectors.pipeline_fixtures import (
 )
 from tests.e2e.logs import CODE_ERROR, NUMPY_RELEASE
 
-__all__ = ["bot", "detectors_loaded", "org_config", "sqlite_url"]
-
-
-@pytest.fixture(autouse=True)
-async def remediation() -> AsyncIterator[None]:
-    executor = PlaybookRemediation()
-    install_remediation(executor)
-    yield
-    install_remediation(None)
-    await executor.aclose()
-
-
-async def _settle(bot: Bot) -> None:
-    """Process webhooks until the bot's own actions cause no more."""
-    for _ in range(10):
-        if not await bot.process_webhooks():
-            return
-    pytest.fail("webhooks kept coming")
-
-
-async def _repairs(bot: Bot) -> list[Repair]:
-    async with bot.database.session() as session:
-        return list(await session.scalars(select(Repair).order_by(Repair.id)))
+__all__ = ["bot", "detectors_loaded", "org_config", "remediation", "sqlite_url"]
 
 
 def _issues(bot: Bot) -> Iterator[int]:
@@ -61,11 +34,11 @@ async def test_a_recurring_test_failure_counts_its_occurrences_and_opens_the_iss
     add_ci(bot.sandbox, [{"when": {"file": "train.py", "contains": "+"}, "log": CODE_ERROR}])
     bot.push({CONFIG: "automation:\n  default: pr\n"})
     bot.push({"train.py": "print(1 + '1')\n"})
-    await _settle(bot)
+    await settle(bot)
     bot.push({"train.py": "print(2 + '1')\n"})
-    await _settle(bot)
+    await settle(bot)
 
-    first, second = await _repairs(bot)
+    first, second = await repairs(bot)
     assert (first.detection["occurrences"], second.detection["occurrences"]) == (1, 2)
     assert second.signature == first.signature
     (number,) = _issues(bot)
@@ -85,13 +58,13 @@ async def test_a_verified_but_open_bot_pull_request_counts_against_the_budget(bo
             "params.yaml": "batch_size: 64\ngradient_accumulation_steps: 1\n",
         }
     )
-    await _settle(bot)
-    (fix,) = await _repairs(bot)
+    await settle(bot)
+    (fix,) = await repairs(bot)
     assert fix.state == "verified" and fix.category == "gpu_oom"  # its PR stays open (level pr)
 
     bot.push({"requirements.txt": "numpy>=1.23\n"})
-    await _settle(bot)
-    capped = [repair for repair in await _repairs(bot) if repair.category != "gpu_oom"]
+    await settle(bot)
+    capped = [repair for repair in await repairs(bot) if repair.category != "gpu_oom"]
     assert [(repair.state, repair.pull_request) for repair in capped] == [("ignored", None)]
     assert "1 bot pull requests are open (budget 1)" in (capped[0].reason or "")
     assert len(bot.sandbox.repository(REPO).pulls) == 1
@@ -102,10 +75,10 @@ async def test_a_broken_config_is_reported_and_the_last_valid_one_stays_in_force
 ) -> None:
     add_ci(bot.sandbox, [{"when": {"file": "train.py", "contains": "+"}, "log": CODE_ERROR}])
     bot.push({CONFIG: "automation:\n  default: pr\n"})
-    await _settle(bot)
+    await settle(bot)
     bot.push({CONFIG: "automation:\n  default: pr\nbudgets:\n  nonsense: 1\n"})
     bot.push({"train.py": "print(1 + '1')\n"})
-    await _settle(bot)
+    await settle(bot)
 
     repository = bot.sandbox.repository(REPO)
     (check,) = [c for c in repository.check_runs.values() if c.name == "self-healing-bot config"]
@@ -115,5 +88,5 @@ async def test_a_broken_config_is_reported_and_the_last_valid_one_stays_in_force
         c.body for c in repository.comments.values() if c.issue_number == config_issue
     )
     assert f"{REPO}/{CONFIG}:4:" in text and "nonsense" in text
-    (repair,) = await _repairs(bot)
+    (repair,) = await repairs(bot)
     assert repair.level == "pr" and repair.issue == bug_issue  # the last valid config acted
