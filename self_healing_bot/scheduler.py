@@ -3,7 +3,8 @@
 Every `TICK_SECONDS` the leading process (see below) runs what is due:
 
 - **missed-delivery recovery** every `SHBOT_REDELIVERY_INTERVAL` seconds (first run at start,
-  after `STARTUP_GRACE_SECONDS`; lookback `SCHEDULED_LOOKBACK`), when the GitHub App's credentials are configured;
+  after `STARTUP_GRACE_SECONDS`; lookback `SCHEDULED_LOOKBACK`), when the GitHub App's
+  credentials are configured;
 - **scheduled drift checks**: for each repository whose last valid config (the `repo_configs`
   row the detectors keep) sets `detectors.data_drift.schedule`, the latest cron slot of the
   past `DRIFT_LOOKBACK` becomes one synthetic `repository_dispatch` delivery per configured
