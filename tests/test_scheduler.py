@@ -43,7 +43,7 @@ from tests.detectors.drift_fixtures import (  # noqa: F401  (fixtures)
     table_csv,
 )
 from tests.github.conftest import FakeClock, no_retry_waits  # noqa: F401  (autouse)
-from tests.github.world import REPO, World, make_world
+from tests.github.world import REPO, World, make_world, push
 from tests.servers import POSTGRES_ADMIN_URL, require_server
 
 ATTEMPTS_PATH = r"/app/hook/deliveries/\d+/attempts$"
@@ -139,12 +139,6 @@ async def offline_world(tmp_path: Path) -> AsyncIterator[World]:
     world = make_world(tmp_path, FakeClock(start=time.time() - 3600))
     yield world
     await world.close()
-
-
-async def push(world: World, count: int) -> None:
-    for number in range(count):
-        world.sandbox.commit_files(REPO, "main", {f"f{number}.txt": b"x"}, f"push {number}")
-    await world.sandbox.drain()
 
 
 async def test_recovery_runs_at_start_and_then_every_interval(

@@ -18,7 +18,7 @@ from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import NewDelivery, insert_new
 from self_healing_bot.storage.models import Base
 from tests.github.conftest import FakeClock
-from tests.github.world import REPO, World, make_world
+from tests.github.world import REPO, World, make_world, push
 
 ATTEMPTS_PATH = r"/app/hook/deliveries/\d+/attempts$"
 
@@ -30,12 +30,6 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     world = make_world(tmp_path, FakeClock(start=time.time() - 3 * 3600))
     yield world
     await world.close()
-
-
-async def push(world: World, count: int) -> None:
-    for number in range(count):
-        world.sandbox.commit_files(REPO, "main", {f"f{number}.txt": b"x"}, f"push {number}")
-    await world.sandbox.drain()
 
 
 async def nothing_known(guids: Collection[str]) -> set[str]:

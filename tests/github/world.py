@@ -78,6 +78,13 @@ class World:
         assert_github_would_accept(self.sandbox, self.expected_rejections)
 
 
+async def push(world: World, count: int) -> None:
+    """Commit `count` files to main of REPO, one commit each, then drain the sandbox."""
+    for number in range(count):
+        world.sandbox.commit_files(REPO, "main", {f"f{number}.txt": b"x"}, f"push {number}")
+    await world.sandbox.drain()
+
+
 def make_world(
     tmp_path: Path,
     clock: FakeClock,
