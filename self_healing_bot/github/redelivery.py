@@ -30,7 +30,6 @@ from self_healing_bot.storage.database import Database
 log = structlog.get_logger(__name__)
 
 REDELIVERY_WINDOW = timedelta(days=3)  # GitHub refuses to redeliver anything older
-SCHEDULE_INTERVAL = timedelta(minutes=10)
 SCHEDULED_LOOKBACK = timedelta(hours=1)
 
 KnownGuids = Callable[[Collection[str]], Awaitable[set[str]]]
