@@ -268,8 +268,8 @@ class PlaybookRemediation:
                 with_marker(with_marker(text, key), "config-error"),
                 ["self-healing-bot"],
             )
-        elif await github.find_comment_by_marker(repository, issue.number, key) is None:
-            await github.create_comment(repository, issue.number, with_marker(text, key))
+        else:
+            await _comment_once(github, repository, issue.number, key, text)
 
     async def _pending_for_event(self, context: ExecutionContext) -> list[Repair]:
         event, repository = context.event, context.repository
@@ -455,12 +455,9 @@ class PlaybookRemediation:
             if opted_in
             else f"\n\nThis repository has no `{CONFIG_PATH}`: the bot only reports what it found."
         )
+        key = f"diagnosis:{detection.signature}:{detection.head_sha}"
         for number in pulls:
-            key = f"diagnosis:{detection.signature}:{detection.head_sha}"
-            if await github.find_comment_by_marker(repair.repository, number, key) is None:
-                await github.create_comment(
-                    repair.repository, number, with_marker(report + note, key)
-                )
+            await _comment_once(github, repair.repository, number, key, report + note)
         await self._move(context, repair, {RepairState.PLANNED}, RepairState.SUGGESTED)
         return RepairState.SUGGESTED
 
@@ -786,14 +783,18 @@ class PlaybookRemediation:
             if repair.issue is not None:
                 await _comment_once(
                     github,
-                    repair,
+                    repair.repository,
                     repair.issue,
                     key,
                     f"The dispatched workflow run succeeded: {evidence}",
                 )
         if repair.pull_request is not None:
             await _comment_once(
-                github, repair, repair.pull_request, key, f"The fix is verified: {evidence}"
+                github,
+                repair.repository,
+                repair.pull_request,
+                key,
+                f"The fix is verified: {evidence}",
             )
             if repair.level == AutomationLevel.AUTO.value and repair.verify_sha:
                 await github.merge_pull_request(
@@ -859,7 +860,7 @@ class PlaybookRemediation:
                 # The repair's own report issue: say there that the dispatched run failed.
                 await _comment_once(
                     github,
-                    repair,
+                    repair.repository,
                     existing.number,
                     f"not-fixed:{repair.signature}:{repair.attempt}",
                     f"The dispatched workflow run did not succeed: {_evidence(context)}",
@@ -935,11 +936,11 @@ class PlaybookRemediation:
 
 
 async def _comment_once(
-    github: InstallationClient, repair: Repair, number: int, key: str, text: str
+    github: InstallationClient, repository: str, number: int, key: str, text: str
 ) -> None:
     """Comment on issue or pull request `number` unless the comment `key` names is there."""
-    if await github.find_comment_by_marker(repair.repository, number, key) is None:
-        await github.create_comment(repair.repository, number, with_marker(text, key))
+    if await github.find_comment_by_marker(repository, number, key) is None:
+        await github.create_comment(repository, number, with_marker(text, key))
 
 
 def _dispatched_this_run(repair: Repair, context: ExecutionContext) -> bool:
