@@ -247,17 +247,26 @@ class GitHubSandbox:
         parent = repo.branch_sha(branch)
         if parent is None:
             raise ScenarioError(f"{full_name} has no branch {branch!r}")
+        sha = self._commit_changes(repo, parent, changes, message)
+        self.set_ref(repo, f"refs/heads/{branch}", sha)
+        return sha
+
+    def _commit_changes(
+        self,
+        repo: Repository,
+        parent: str,
+        changes: Mapping[str, bytes | str | None],
+        message: str,
+    ) -> str:
+        """Write a commit of `parent`'s files with `changes` applied (None deletes); its SHA."""
         files = dict(repo.git.trees[repo.git.commits[parent].tree])
         for path, content in changes.items():
             if content is None:
                 files.pop(path, None)
             else:
                 files[path] = repo.git.write_blob(_as_bytes(content))
-        commit = repo.git.write_commit(
-            repo.git.write_tree(files), (parent,), message, date=self.clock()
-        )
-        self.set_ref(repo, f"refs/heads/{branch}", commit.sha)
-        return commit.sha
+        tree = repo.git.write_tree(files)
+        return repo.git.write_commit(tree, (parent,), message, date=self.clock()).sha
 
     def set_ref(self, repo: Repository, ref: str, sha: str) -> None:
         """Move (or create) a ref; a branch move is a push: webhooks, PR sync and CI."""
@@ -377,29 +386,21 @@ class GitHubSandbox:
             fork_name, repo.git.files_at(base_sha), default_branch=repo.default_branch
         )
         fork.owner = self.user(contributor)
-        files = dict(repo.git.trees[repo.git.commits[base_sha].tree])
-        for path, content in changes.items():
-            if content is None:
-                files.pop(path, None)
-            else:
-                files[path] = repo.git.write_blob(_as_bytes(content))
-        commit = repo.git.write_commit(
-            repo.git.write_tree(files), (base_sha,), title, date=self.clock()
-        )
+        head_sha = self._commit_changes(repo, base_sha, changes, title)
         issue = self.create_issue(repo, title, None, fork.owner)
         issue.is_pull_request = True
         pull = PullRequest(
             self.new_id(),
             issue.number,
             branch,
-            commit.sha,
+            head_sha,
             repo.default_branch,
             head_repository=fork,
         )
         repo.pulls[pull.number] = pull
-        repo.refs[f"refs/pull/{pull.number}/head"] = commit.sha
+        repo.refs[f"refs/pull/{pull.number}/head"] = head_sha
         self.emit_pull_request(repo, pull, "opened")
-        self.start_runs(repo, commit.sha, branch, "pull_request", head_repository=fork)
+        self.start_runs(repo, head_sha, branch, "pull_request", head_repository=fork)
         return pull
 
     def close_issue(self, repo: Repository, issue: Issue, reason: str | None = "completed") -> None:
