@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         """All configured secrets; any one verifies a delivery, so secrets can rotate."""
         return [secret.strip() for secret in self.webhook_secret.split(",") if secret.strip()]
 
+    @property
+    def plugin_modules(self) -> list[str]:
+        """The modules named in `plugins`, to import so their detectors register."""
+        return [name.strip() for name in self.plugins.split(",") if name.strip()]
+
     def github_private_key_pem(self) -> str:
         """The App's private key, given either as PEM text or as a path to a PEM file."""
         value = self.github_private_key.strip()

@@ -40,7 +40,6 @@ async def _replay(settings: Settings, delivery_id: str) -> str:
     from self_healing_bot.queue.tasks import Runtime, process_delivery
     from self_healing_bot.storage import deliveries
     from self_healing_bot.storage.database import Database
-    from self_healing_bot.web.app import plugin_modules
 
     database = Database.connect(settings.database_url)
     try:
@@ -53,7 +52,7 @@ async def _replay(settings: Settings, delivery_id: str) -> str:
             await asyncio.to_thread(declare_actor(broker, settings).send, delivery_id)
             broker.close()
             return "queued"
-        load_detectors(plugin_modules(settings))
+        load_detectors(settings.plugin_modules)
         result = await process_delivery(Runtime(settings, database), delivery_id)
         return result.kind if result.error is None else f"{result.kind}: {result.error}"
     finally:

@@ -48,10 +48,9 @@ def worker(
     from self_healing_bot.detectors.registry import load_detectors
     from self_healing_bot.logging_setup import configure_logging
     from self_healing_bot.queue.broker import build_broker, declare_actor
-    from self_healing_bot.web.app import plugin_modules
 
     configure_logging(settings.log_level, settings.log_json)
-    load_detectors(plugin_modules(settings))
+    load_detectors(settings.plugin_modules)
     install_remediation(PlaybookRemediation())
     broker = build_broker(settings)
     declare_actor(broker, settings)

@@ -37,10 +37,6 @@ from self_healing_bot.web.middleware import RequestContextMiddleware
 log = structlog.stdlib.get_logger(__name__)
 
 
-def plugin_modules(settings: Settings) -> list[str]:
-    return [name.strip() for name in settings.plugins.split(",") if name.strip()]
-
-
 def _queue(
     settings: Settings, database: Database
 ) -> tuple[Sink, str, Callable[[], object], list[Coroutine[Any, Any, None]], Callable[[], None]]:
@@ -66,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("SHBOT_WEBHOOK_SECRET is empty: every webhook will be rejected (401)")
         if settings.embedded:
             await asyncio.to_thread(upgrade, settings.database_url)
-        load_detectors(plugin_modules(settings))
+        load_detectors(settings.plugin_modules)
         remediation = PlaybookRemediation()
         if installed_remediation() is None:  # tests install their own first
             install_remediation(remediation)
