@@ -65,6 +65,7 @@ from self_healing_bot.degradation.policy import Direction, MetricPolicy
 from self_healing_bot.detectors.registry import Detection, Severity, register
 from self_healing_bot.detectors.repository_files import (
     NO_COMMIT,
+    CommitFiles,
     FileReader,
     RunArtifactFiles,
     changed_paths,
@@ -359,19 +360,20 @@ class ModelDegradationDetector:
             raise MetricsConfigError("no repository or GitHub client: cannot read metrics files")
         config = await detector_config(context, client, DETECTOR_ID)
         if isinstance(event, PushEvent):
+            pushed = CommitFiles(client)
             paths = await changed_paths(
-                client, repository, config.paths.metrics, event.before, event.after
+                pushed, repository, config.paths.metrics, event.before, event.after
             )
             if not paths:
                 return []
             branch = event.ref.removeprefix("refs/heads/")
-            await record_parent_metrics(context, client, paths, event.before)
+            await record_parent_metrics(context, pushed, paths, event.before)
             replaced = await replaced_version(
-                client, repository, config.model, event.before, event.after
+                pushed, repository, config.model, event.before, event.after
             )
             return await assess_commit(
                 context,
-                client,
+                pushed,
                 config,
                 config.model.name,
                 paths,

@@ -184,6 +184,29 @@ class RunArtifactFiles:
         return self._archives[name]
 
 
+class CommitFiles:
+    """A `FileReader` that downloads each file once per commit: a push's detector reads the
+    same files to see what changed, to record the replaced commit and to judge the new one.
+
+        files = CommitFiles(client)
+        changed = await changed_paths(files, "octo/ml", ["metrics.json"], before, after)
+        data = await read_file(files, "octo/ml", "metrics.json", after)  # not downloaded again
+    """
+
+    def __init__(self, client: FileReader) -> None:
+        self._client = client
+        self._files: dict[tuple[str, str, str | None], RepoFile | None] = {}
+
+    async def get_branch_sha(self, repo: str, branch: str) -> str:
+        return await self._client.get_branch_sha(repo, branch)
+
+    async def get_file(self, repo: str, path: str, ref: str | None = None) -> RepoFile | None:
+        key = (repo, path, ref)
+        if key not in self._files:
+            self._files[key] = await self._client.get_file(repo, path, ref)
+        return self._files[key]
+
+
 async def detector_config(
     context: ExecutionContext, client: FileReader, detector_id: str
 ) -> RepoConfig:
