@@ -578,6 +578,7 @@ class PlaybookRemediation:
         playbook = Playbook.model_validate(repair.playbook_source)
         source_steps = playbook.steps if phase == "steps" else playbook.on_failure
         config = RepoConfig.model_validate(repair.config)
+        action_context = self._action_context(github, repair, detection, config, context)
         outputs: dict[str, dict[str, Any]] = {}
         for position, planned in enumerate(_planned_steps(repair.plan[phase])):
             step_id = planned.id or f"step{planned.index}"
@@ -614,7 +615,6 @@ class PlaybookRemediation:
             except PlanError as error:
                 await self._finish(context, repair, phase, position, "failed", error=str(error))
                 raise StepFailedError(str(error)) from error
-            action_context = self._action_context(github, repair, detection, config, context)
             result = await self._attempt(
                 context, repair, phase, position, planned, action_context, parameters
             )
