@@ -4,10 +4,15 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import stamina
+
+if TYPE_CHECKING:
+    from tests.github.world import World
 
 
 class FakeClock:
@@ -49,6 +54,15 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
+    from tests.github.world import make_world  # world.py imports FakeClock from here
+
+    world = make_world(tmp_path, clock)
+    yield world
+    await world.close()
 
 
 @pytest.fixture(autouse=True)

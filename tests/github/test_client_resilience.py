@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -29,13 +28,6 @@ from tests.github.world import APP_ID, INSTALLATION_ID, PUBLIC_PEM, REPO, World,
 
 TOKEN_PATH = rf"/app/installations/{INSTALLATION_ID}/access_tokens$"
 REPO_PATH = rf"/repos/{REPO}$"
-
-
-@pytest.fixture
-async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    world = make_world(tmp_path, clock)
-    yield world
-    await world.close()
 
 
 async def test_app_jwt_claims_are_what_github_requires(world: World) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +12,7 @@ from self_healing_bot.github.errors import GitHubApiError
 from self_healing_bot.github.markers import with_marker
 from self_healing_bot.github.models import Annotation, CheckOutput
 from self_healing_bot.sandbox.ci_rules import JobSpec
-from tests.github.conftest import FakeClock
-from tests.github.world import FILES, REPO, World, make_world
-
-
-@pytest.fixture
-async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    world = make_world(tmp_path, clock)
-    yield world
-    await world.close()
+from tests.github.world import FILES, REPO, World
 
 
 async def test_repository_and_files(world: World) -> None:
