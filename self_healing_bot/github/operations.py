@@ -177,7 +177,7 @@ class InstallationClient:
 
     async def list_pull_requests(self, repo: str, state: str = "open") -> list[PullRequest]:
         """Every pull request in `state` (`open`, `closed`, `all`), newest first, across pages."""
-        items = self._items(f"{repo_path(repo)}/pulls", {"state": state, "per_page": 100})
+        items = self._items(f"{repo_path(repo)}/pulls", {"state": state})
         return [PullRequest.from_api(item) async for item in items]
 
     async def create_pull_request(
@@ -271,7 +271,7 @@ class InstallationClient:
         since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         items = self._items(
             f"{repo_path(repo)}/actions/workflows/{quote(str(workflow), safe='')}/runs",
-            {"branch": branch, "event": event, "created": f">={since}", "per_page": 100},
+            {"branch": branch, "event": event, "created": f">={since}"},
             items_key="workflow_runs",
         )
         return [WorkflowRun.from_api(item) async for item in items]
@@ -359,7 +359,7 @@ class InstallationClient:
         """The check runs named `check_name` on `ref` (a sha, branch or tag), latest first."""
         items = self._items(
             f"{repo_path(repo)}/commits/{quote(ref, safe='')}/check-runs",
-            {"check_name": check_name, "per_page": 100},
+            {"check_name": check_name},
             items_key="check_runs",
         )
         return [CheckRun.from_api(item) async for item in items]
