@@ -12,7 +12,9 @@ from typing import NoReturn
 import typer
 
 
-def fail(error: Exception, status: int) -> NoReturn:
-    """Print `error: <error>` on stderr and end the command with exit `status`."""
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(status) from error
+def fail(problem: Exception | str, status: int) -> NoReturn:
+    """Print `error: <problem>` on stderr and end the command with exit `status`."""
+    typer.echo(f"error: {problem}", err=True)
+    if isinstance(problem, Exception):
+        raise typer.Exit(status) from problem
+    raise typer.Exit(status)

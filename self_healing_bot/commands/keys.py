@@ -46,11 +46,7 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[Result]]) -> Result:
     try:
         return asyncio.run(run())
     except (OperationalError, ProgrammingError) as error:
-        typer.echo(
-            f"error: the database is not ready ({error.orig!r}); run `self-healing-bot migrate`",
-            err=True,
-        )
-        raise typer.Exit(1) from error
+        fail(f"the database is not ready ({error.orig!r}); run `self-healing-bot migrate`", 1)
 
 
 def create(
@@ -62,11 +58,9 @@ def create(
     from self_healing_bot.storage.api_keys import IssuedKey, Role, create_key
 
     if role not in set(Role):
-        typer.echo(f"error: --role must be one of {', '.join(Role)}, not {role!r}", err=True)
-        raise typer.Exit(2)
+        fail(f"--role must be one of {', '.join(Role)}, not {role!r}", 2)
     if not name.strip() or len(name) > 128:
-        typer.echo("error: --name must be 1 to 128 characters", err=True)
-        raise typer.Exit(2)
+        fail("--name must be 1 to 128 characters", 2)
 
     async def work(session: AsyncSession) -> IssuedKey:
         issued = await create_key(session, role=Role(role), name=name)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -22,12 +24,11 @@ def serve(
     from self_healing_bot.settings import load_settings
 
     if load_settings().embedded and workers > 1:
-        typer.echo(
-            "error: embedded mode runs one process (its queue lives in it); "
+        fail(
+            "embedded mode runs one process (its queue lives in it); "
             "set SHBOT_BROKER_URL to run several web workers",
-            err=True,
+            2,
         )
-        raise typer.Exit(2)
     uvicorn.run(
         "self_healing_bot.commands.serve:serving_app",
         factory=True,

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from self_healing_bot.command_errors import fail
+
 
 def worker(
     concurrency: Annotated[int, typer.Option(help="Deliveries processed at once.", min=1)] = 4,
@@ -23,24 +25,22 @@ def worker(
 
     settings = load_settings()
     if settings.embedded:
-        typer.echo(
-            "error: SHBOT_BROKER_URL is empty; in embedded mode `serve` processes deliveries "
+        fail(
+            "SHBOT_BROKER_URL is empty; in embedded mode `serve` processes deliveries "
             "itself. Set it to redis://... or amqp://... to run workers.",
-            err=True,
+            2,
         )
-        raise typer.Exit(2)
     # Before the heavy imports, so a taken port is reported at once; metrics registered later
     # are still served (the registry is read at each scrape).
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port)
         except OSError as error:
-            typer.echo(
-                f"error: cannot serve /metrics on port {settings.worker_metrics_port} ({error}); "
+            fail(
+                f"cannot serve /metrics on port {settings.worker_metrics_port} ({error}); "
                 "set SHBOT_WORKER_METRICS_PORT to a free port, or 0 to turn metrics off",
-                err=True,
+                1,
             )
-            raise typer.Exit(1) from error
     import dramatiq
 
     from self_healing_bot.core.bot import install_remediation
