@@ -8,12 +8,13 @@ await database.close()
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,3 +68,11 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(session: AsyncSession) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """The session's dialect's INSERT, whose `on_conflict_do_*` both engines understand.
+
+    statement = dialect_insert(session)(Table).on_conflict_do_nothing(...)
+    """
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

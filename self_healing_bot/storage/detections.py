@@ -31,11 +31,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from self_healing_bot.detectors.registry import Detection
+from self_healing_bot.storage.database import dialect_insert
 from self_healing_bot.storage.deliveries import as_utc
 from self_healing_bot.storage.models import Base, BigIdentity, utc_now
 
@@ -124,7 +124,7 @@ async def record_detections(
 
     Returns the new ones; a detection already stored for the same occurrence is left alone.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     new: list[Detection] = []
     for detection in detections:
         params = detection.params

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import Float, Index, String, UniqueConstraint, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from self_healing_bot.degradation.assessment import MetricPoint
+from self_healing_bot.storage.database import dialect_insert
 from self_healing_bot.storage.models import Base, BigIdentity, utc_now
 
 
@@ -49,8 +49,7 @@ async def record_metrics(
     """Store each metric's value at a commit; returns how many were new."""
     if not metrics:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     moment = recorded_at or utc_now()
     statement = (
         insert(MetricRecord)

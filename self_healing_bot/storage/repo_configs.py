@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from self_healing_bot.repo_config.model import RepoConfig
+from self_healing_bot.storage.database import dialect_insert
 from self_healing_bot.storage.models import Base, utc_now
 
 
@@ -28,7 +28,7 @@ class RepoConfigRecord(Base):
 
 async def save_valid_config(session: AsyncSession, repository: str, config: RepoConfig) -> None:
     """Remember `config` as the repository's last valid one."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     values = {"config": config.model_dump(mode="json"), "updated_at": utc_now()}
     await session.execute(
         insert(RepoConfigRecord)
