@@ -13,6 +13,14 @@ def test_webhook_secrets_split_on_commas_for_rotation(raw: str, expected: list[s
     assert Settings(webhook_secret=raw).webhook_secrets == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", []), ("acme.detectors", ["acme.detectors"]), ("a.one, b.two ,", ["a.one", "b.two"])],
+)
+def test_plugins_split_on_commas(raw: str, expected: list[str]) -> None:
+    assert Settings(plugins=raw).plugin_modules == expected
+
+
 def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SHBOT_DATABASE_URL", "SHBOT_BROKER_URL"):
         monkeypatch.delenv(name, raising=False)
