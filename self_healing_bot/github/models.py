@@ -106,6 +106,7 @@ class WorkflowRun:
     run_attempt: int
     event: str
     html_url: str
+    workflow_id: int | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> WorkflowRun:
@@ -119,6 +120,7 @@ class WorkflowRun:
             run_attempt=data.get("run_attempt", 1),
             event=data["event"],
             html_url=data["html_url"],
+            workflow_id=data.get("workflow_id"),
         )
 
 

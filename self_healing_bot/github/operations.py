@@ -276,6 +276,14 @@ class InstallationClient:
         )
         return [WorkflowRun.from_api(item) async for item in items]
 
+    async def list_runs_for_commit(self, repo: str, head_sha: str) -> list[WorkflowRun]:
+        """Every workflow run on commit `head_sha` (each at its latest attempt), newest first:
+        how a fix commit's CI is judged as a whole."""
+        items = self._items(
+            f"{repo_path(repo)}/actions/runs", {"head_sha": head_sha}, items_key="workflow_runs"
+        )
+        return [WorkflowRun.from_api(item) async for item in items]
+
     async def get_workflow_run(self, repo: str, run_id: int) -> WorkflowRun:
         return WorkflowRun.from_api(
             await self._call("GET", f"{repo_path(repo)}/actions/runs/{run_id}")
