@@ -49,7 +49,9 @@ from self_healing_bot.core.playbook import (
     step_condition,
     template_context,
 )
+from self_healing_bot.core.verification import CiResult, commit_verdict, on_fix_commit, waits_for
 from self_healing_bot.detectors.registry import Detection
+from self_healing_bot.github.errors import GitHubError
 from self_healing_bot.github.markers import with_marker
 from self_healing_bot.github.models import CheckOutput, PullRequest
 from self_healing_bot.github.operations import InstallationClient
@@ -122,28 +124,6 @@ def bot_pull_requests(pulls: list[PullRequest]) -> list[PullRequest]:
     return [pull for pull in pulls if pull.state == "open" and is_bot_branch(pull.head_ref)]
 
 
-def waits_for(repair: Repair, event: WorkflowRunEvent | CheckSuiteEvent) -> bool:
-    """Whether this CI result is the one `repair` waits for (the run it dispatched, its re-run,
-    or its fix commit)."""
-    if isinstance(event, WorkflowRunEvent):
-        run = event.workflow_run
-        if repair.dispatched_run_id is not None and run.id == repair.dispatched_run_id:
-            return True
-        if repair.rerun_run_id is not None:
-            return run.id == repair.rerun_run_id and (run.run_attempt or 1) > (
-                repair.rerun_attempt or 1
-            )
-        head_sha = run.head_sha
-    elif event.check_suite.from_github_actions:
-        # GitHub sends both a workflow_run and a check_suite event for an Actions run; answering
-        # both would verify the repair twice at once (two evidence comments). The run answers.
-        return False
-    else:
-        head_sha = event.check_suite.head_sha
-    # The fix commit itself: creating the branch is a push too, and its run tests the old commit.
-    return repair.pull_request is not None and head_sha == repair.verify_sha
-
-
 def acted_on_github(repair: Repair) -> bool:
     """Whether the repair took a remedy that CI proves or disproves (a fix pull request, a
     re-run, a dispatched workflow): what the cooldown and the failed-remedy rule count."""
@@ -185,7 +165,8 @@ class PlaybookRemediation:
             return StageOutcome("skipped", {"reason": "no GitHub client for this event"}, [])
         default_branch = await self._default_branch(context, github, repository)
         in_force = await self._config(context, github, repository)
-        pending = await self._pending_for_event(context)
+        result = ci_result(context)
+        answered = await self._answered_by(context, result) if result is not None else []
         chosen: list[int] = []
         skipped: dict[str, str] = {}
         for detection in detections:
@@ -198,10 +179,11 @@ class PlaybookRemediation:
                 skipped[detection.signature] = "a job's result: planned from its workflow run"
                 continue
             if any(
-                repair.signature == detection.signature or _dispatched_this_run(repair, context)
-                for repair in pending
+                repair.signature == detection.signature or _is_dispatched_run(repair, result)
+                for repair in answered
             ):
-                # A dispatched run (retraining) that fails answers its repair: escalated there.
+                # A dispatched run (retraining) that fails answers its repair: escalated there,
+                # whether it is still waiting or has already been resolved by this result.
                 skipped[detection.signature] = "this result verifies a pending repair"
                 continue
             repair_id, reason = await self._plan(
@@ -271,13 +253,14 @@ class PlaybookRemediation:
         else:
             await _comment_once(github, repository, issue.number, key, text)
 
-    async def _pending_for_event(self, context: ExecutionContext) -> list[Repair]:
-        event, repository = context.event, context.repository
-        if repository is None or not isinstance(event, WorkflowRunEvent | CheckSuiteEvent):
+    async def _answered_by(self, context: ExecutionContext, result: CiResult) -> list[Repair]:
+        """Repairs, waiting or already resolved, that `result` is the awaited CI result of."""
+        repository = context.repository
+        if repository is None:
             return []
         async with context.database.session() as session:
-            waiting = await store.awaiting_verification(session, repository)
-        return [repair for repair in waiting if waits_for(repair, event)]
+            linked = await store.linked_to_ci(session, repository, result.id, result.head_sha)
+        return [repair for repair in linked if waits_for(repair, result)]
 
     async def _plan(
         self,
@@ -512,7 +495,10 @@ class PlaybookRemediation:
                 context, repair, {RepairState.ACTING}, RepairState.ROLLED_BACK, str(error)
             )
             return RepairState.ROLLED_BACK
-        return await self._after_steps(context, repair, outputs)
+        state = await self._after_steps(context, repair, outputs)
+        if state != RepairState.AWAITING_VERIFICATION:
+            return state
+        return await self._catch_up(context, github, repair) or state
 
     async def _blocked_remedies(
         self, context: ExecutionContext, github: InstallationClient, repair: Repair
@@ -756,30 +742,94 @@ class PlaybookRemediation:
         github = context.github
         if github is None:
             return StageOutcome("skipped", {"reason": "no GitHub client for this event"}, [])
-        conclusion = (
-            event.workflow_run.conclusion
-            if isinstance(event, WorkflowRunEvent)
-            else event.check_suite.conclusion
-        )
+        result = ci_result(context)
         resolved = dict(acted)
-        for repair in await self._pending_for_event(context):
-            if conclusion == "success":
-                resolved[repair.id] = await self._verified(context, github, repair)
-            elif conclusion in ("failure", "timed_out", "startup_failure"):
-                resolved[repair.id] = await self._not_fixed(context, github, repair, conclusion)
+        answered = await self._answered_by(context, result) if result is not None else []
+        for repair in [r for r in answered if r.state == RepairState.AWAITING_VERIFICATION]:
+            deciding = (
+                await self._commit_verdict(github, repair, result)
+                if on_fix_commit(repair, result)
+                else result
+            )
+            state = await self._resolve(context, github, repair, deciding)
+            if state is not None:
+                resolved[repair.id] = state
         if not resolved:
             return StageOutcome("skipped", {"reason": "no repair acted on or waiting"}, [])
         return StageOutcome("ok", {"resolved": resolved}, list(resolved.values()))
 
-    async def _verified(
+    async def _commit_verdict(
+        self, github: InstallationClient, repair: Repair, reported: CiResult | None
+    ) -> CiResult | None:
+        """The run that decides the fix commit now (see `commit_verdict`), reading every run
+        on it from GitHub; `reported` (a webhook's) stands in for its own run, as the API
+        may not show that run's end yet."""
+        assert repair.verify_sha is not None
+        runs = {
+            run.id: CiResult.from_run(run)
+            for run in await github.list_runs_for_commit(repair.repository, repair.verify_sha)
+        }
+        if reported is not None:
+            runs[reported.id] = reported
+        failed_run = repair.inputs.get("run_id")
+        failed_workflow = (
+            (await github.get_workflow_run(repair.repository, int(failed_run))).workflow_id
+            if failed_run is not None
+            else None
+        )
+        return commit_verdict(list(runs.values()), failed_workflow)
+
+    async def _catch_up(
         self, context: ExecutionContext, github: InstallationClient, repair: Repair
+    ) -> str | None:
+        """Resolve a repair that has just begun to wait, when what it waits for has already
+        ended: CI can finish before the steps' bookkeeping does (a worker that died after
+        opening the pull request, a fast run), and its webhook found nothing waiting then.
+        A GitHub error leaves the repair waiting for the next CI webhook."""
+        deciding: CiResult | None = None
+        try:
+            for run_id in (repair.dispatched_run_id, repair.rerun_run_id):
+                if run_id is None or deciding is not None:
+                    continue
+                run = CiResult.from_run(await github.get_workflow_run(repair.repository, run_id))
+                if run.conclusion is not None and waits_for(repair, run):
+                    deciding = run
+            if deciding is None and repair.pull_request is not None and repair.verify_sha:
+                deciding = await self._commit_verdict(github, repair, None)
+        except GitHubError as error:
+            context.log.warning("could not read CI results; waiting for CI", error=str(error))
+            return None
+        return await self._resolve(context, github, repair, deciding)
+
+    async def _resolve(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        deciding: CiResult | None,
+    ) -> str | None:
+        """Verify or undo the repair by the result that decides it; None while undecided."""
+        if deciding is None:
+            return None
+        if deciding.passed:
+            return await self._verified(context, github, repair, deciding)
+        if deciding.failed:
+            return await self._not_fixed(context, github, repair, deciding)
+        return None
+
+    async def _verified(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        result: CiResult,
     ) -> str:
         detection = Detection.from_template_value(repair.detection)
-        evidence = _evidence(context)
+        evidence = result.evidence()
         key = f"verified:{repair.signature}:{repair.attempt}"
         links: dict[str, Any] = {}
-        if _dispatched_this_run(repair, context):
-            links["dispatched_run_url"] = _run_url(context) or repair.dispatched_run_url
+        if _is_dispatched_run(repair, result):
+            links["dispatched_run_url"] = result.url or repair.dispatched_run_url
             if repair.issue is not None:
                 await _comment_once(
                     github,
@@ -831,7 +881,7 @@ class PlaybookRemediation:
         context: ExecutionContext,
         github: InstallationClient,
         repair: Repair,
-        conclusion: str,
+        result: CiResult,
     ) -> str:
         """The remedy did not work: undo it (close the PR, delete the branch), run the
         playbook's compensations, and escalate in an issue."""
@@ -856,14 +906,14 @@ class PlaybookRemediation:
         if issue is None:
             key = repair.signature
             existing = await github.find_issue_by_marker(repair.repository, key)
-            if existing is not None and _dispatched_this_run(repair, context):
+            if existing is not None and _is_dispatched_run(repair, result):
                 # The repair's own report issue: say there that the dispatched run failed.
                 await _comment_once(
                     github,
                     repair.repository,
                     existing.number,
                     f"not-fixed:{repair.signature}:{repair.attempt}",
-                    f"The dispatched workflow run did not succeed: {_evidence(context)}",
+                    f"The dispatched workflow run did not succeed: {result.evidence()}",
                 )
             if existing is None:
                 existing = await github.create_issue(
@@ -871,7 +921,7 @@ class PlaybookRemediation:
                     f"Repair failed: {redact_secrets(detection.summary or repair.signature)}"[:256],
                     with_marker(
                         f"{detection_report(detection)}\n\nPlaybook `{repair.playbook}` did not "
-                        f"fix it ({_evidence(context)}).",
+                        f"fix it ({result.evidence()}).",
                         key,
                     ),
                     ["self-healing-bot", "escalated"],
@@ -883,7 +933,7 @@ class PlaybookRemediation:
             repair,
             {RepairState.AWAITING_VERIFICATION},
             target,
-            f"CI concluded {conclusion}",
+            f"CI concluded {result.conclusion}: {result.evidence()}",
             issue=issue,
         )
         return target
@@ -943,19 +993,21 @@ async def _comment_once(
         await github.create_comment(repository, number, with_marker(text, key))
 
 
-def _dispatched_this_run(repair: Repair, context: ExecutionContext) -> bool:
-    """Whether this event is the completed run of the workflow the repair dispatched."""
+def ci_result(context: ExecutionContext) -> CiResult | None:
+    """The CI result this event reports, if it reports one."""
     event = context.event
+    if isinstance(event, WorkflowRunEvent | CheckSuiteEvent):
+        return CiResult.from_event(event)
+    return None
+
+
+def _is_dispatched_run(repair: Repair, result: CiResult | None) -> bool:
+    """Whether `result` is the run of the workflow the repair dispatched."""
     return (
-        isinstance(event, WorkflowRunEvent)
-        and repair.dispatched_run_id is not None
-        and event.workflow_run.id == repair.dispatched_run_id
+        result is not None
+        and result.kind == "workflow_run"
+        and result.id == repair.dispatched_run_id
     )
-
-
-def _run_url(context: ExecutionContext) -> str | None:
-    event = context.event
-    return event.workflow_run.html_url if isinstance(event, WorkflowRunEvent) else None
 
 
 def _head_sha(context: ExecutionContext) -> str | None:
@@ -965,21 +1017,6 @@ def _head_sha(context: ExecutionContext) -> str | None:
     if isinstance(event, CheckSuiteEvent):
         return event.check_suite.head_sha
     return None
-
-
-def _evidence(context: ExecutionContext) -> str:
-    event = context.event
-    if isinstance(event, WorkflowRunEvent):
-        run = event.workflow_run
-        where = f" ({run.html_url})" if run.html_url else ""
-        return (
-            f"workflow run {run.id} attempt {run.run_attempt or 1} on {run.head_sha[:7]} "
-            f"concluded {run.conclusion}{where}"
-        )
-    if isinstance(event, CheckSuiteEvent):
-        suite = event.check_suite
-        return f"check suite {suite.id} on {suite.head_sha[:7]} concluded {suite.conclusion}"
-    return "no CI evidence"
 
 
 def _jsonable(outputs: Mapping[str, Any]) -> dict[str, Any]:

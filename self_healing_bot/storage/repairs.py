@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
     select,
     update,
 )
@@ -213,12 +214,20 @@ async def repairs_for_signature(
     return list(rows)
 
 
-async def awaiting_verification(session: AsyncSession, repository: str) -> list[Repair]:
+async def linked_to_ci(
+    session: AsyncSession, repository: str, run_id: int, head_sha: str
+) -> list[Repair]:
+    """Repairs, waiting or done, that dispatched or re-ran run `run_id` or whose fix commit
+    is `head_sha`: those a CI result on them may be about."""
     rows = await session.scalars(
         select(Repair)
         .where(
             Repair.repository == repository,
-            Repair.state == RepairState.AWAITING_VERIFICATION.value,
+            or_(
+                Repair.dispatched_run_id == run_id,
+                Repair.rerun_run_id == run_id,
+                Repair.verify_sha == head_sha,
+            ),
         )
         .order_by(Repair.id)
         .execution_options(populate_existing=True)

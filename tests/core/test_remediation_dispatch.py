@@ -124,5 +124,8 @@ async def test_a_failed_dispatched_run_runs_the_compensations_and_escalates(bot:
 
     (repair,) = await repairs(bot)
     assert (repair.playbook, repair.state) == ("retrain-or-page", "escalated")
-    assert repair.reason == "CI concluded failure"
+    assert repair.reason is not None
+    assert repair.reason.startswith(
+        f"CI concluded failure: workflow run {repair.dispatched_run_id}"
+    )
     assert _issues(bot) == {repair.issue: "Retraining failed"}
