@@ -10,14 +10,18 @@ Every `TICK_SECONDS` the leading process (see below) runs what is due:
   past `DRIFT_LOOKBACK` becomes one synthetic `repository_dispatch` delivery per configured
   dataset, stored like a webhook and handed to the outbox, so it is processed by the same
   queue and pipeline as everything else. Its delivery id is derived from (repository,
-  dataset, slot minute), so storing it twice, from two ticks or two processes, stores one.
+  dataset, slot minute), so storing it twice, from two ticks or two processes, stores one;
+- **verification reconcile** every `RECONCILE_INTERVAL_SECONDS`, when GitHub credentials are
+  configured: each repair that has waited for CI longer than `RECONCILE_AFTER` is resolved
+  from GitHub's state (its CI webhooks may be lost for good), or escalated once it has waited
+  longer than its repository's `budgets.verification_timeout_hours`.
 
 One leader per deployment: `serve` may run several processes (`--workers`, replicas). On
 PostgreSQL the leader holds a session-level advisory lock on a dedicated connection; when it
 dies its connection closes, the lock is released and another process takes over at its next
 tick. SQLite means embedded mode, where `serve` refuses a second process, so that process leads.
-The lock matters for recovery (two runs could ask GitHub twice for the same delivery); drift
-checks are idempotent by delivery id anyway.
+The lock matters for recovery (two runs could ask GitHub twice for the same delivery) and
+the reconcile (two could comment twice); drift checks are idempotent by delivery id anyway.
 
     scheduler = Scheduler.for_process(settings, database, outbox.notify)
     task = asyncio.create_task(scheduler.run())     # until cancelled; then:
@@ -41,9 +45,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from self_healing_bot import metrics
+from self_healing_bot.core.bot import installed_remediation
+from self_healing_bot.core.context import ExecutionContext
+from self_healing_bot.core.events import Event, Installation
+from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.detectors.data_drift import DETECTOR_ID, configured_datasets
 from self_healing_bot.github.clock import Clock, SystemClock
-from self_healing_bot.github.connection import process_github
+from self_healing_bot.github.connection import GitHub, process_github
+from self_healing_bot.github.errors import GitHubError
 from self_healing_bot.github.operations import AppClient
 from self_healing_bot.github.redelivery import (
     SCHEDULED_LOOKBACK,
@@ -54,7 +63,7 @@ from self_healing_bot.github.redelivery import (
 from self_healing_bot.repo_config.cron import latest_slot
 from self_healing_bot.repo_config.model import RepoConfig
 from self_healing_bot.settings import Settings
-from self_healing_bot.storage import deliveries
+from self_healing_bot.storage import deliveries, repairs
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import NewDelivery
 from self_healing_bot.storage.models import WebhookDelivery
@@ -70,6 +79,9 @@ STARTUP_GRACE_SECONDS = 3.0
 JOB_TIMEOUT_SECONDS = 300.0  # one job's bound; the next tick tries again
 DRIFT_LOOKBACK = timedelta(hours=1)  # a slot missed while no process led still runs
 SCHEDULED_ACTION = "self-healing-bot/scheduled"
+RECONCILE_INTERVAL_SECONDS = 300.0
+# Younger repairs are left to their CI webhooks, which normally resolve them in time.
+RECONCILE_AFTER = timedelta(minutes=10)
 ADVISORY_LOCK_KEY = 0x5348424F54  # "SHBOT"
 # Fixed, so a (repository, dataset, slot) always maps to the same delivery id.
 _SCHEDULED_DELIVERIES = uuid.UUID("6f0d3c52-58a3-4f5e-9d0b-2f8f4c1a7e21")
@@ -255,6 +267,7 @@ class Scheduler:
         notify: Callable[[list[str]], None],
         *,
         app: AppClient | None = None,
+        github: GitHub | None = None,
         leadership: Leadership | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -262,18 +275,23 @@ class Scheduler:
         self.database = database
         self.notify = notify
         self.app = app
+        self.github = github
         self.leadership = leadership or leadership_for(database)
         self.clock = clock or SystemClock()
         self._ledger = MemoryLedger()
         self._next_recovery = self.clock.time()
+        self._next_reconcile = self.clock.time()
 
     @classmethod
     def for_process(
         cls, settings: Settings, database: Database, notify: Callable[[list[str]], None]
     ) -> Scheduler:
-        """The scheduler of a `serve` process: the process-wide GitHub App client, if any."""
-        app = process_github(settings).app if settings.github_app_id is not None else None
-        return cls(settings, database, notify, app=app)
+        """The scheduler of a `serve` process: the process-wide GitHub connection, if any
+        credentials are configured (recovery needs the App's)."""
+        has_credentials = settings.github_app_id is not None or bool(settings.github_token)
+        github = process_github(settings) if has_credentials else None
+        app = github.app if github is not None and settings.github_app_id is not None else None
+        return cls(settings, database, notify, app=app, github=github)
 
     async def run(self) -> None:
         """Tick until cancelled; a failed tick is logged and the next one runs as usual."""
@@ -294,6 +312,9 @@ class Scheduler:
             self._next_recovery = now + self.settings.redelivery_interval
             await self._job("redelivery", self.recover(self.app, moment))
         await self._job("drift_schedule", self.schedule_drift_checks(moment))
+        if self.github is not None and now >= self._next_reconcile:
+            self._next_reconcile = now + RECONCILE_INTERVAL_SECONDS
+            await self._job("verification", self.reconcile_verifications(self.github, moment))
 
     async def close(self) -> None:
         await self.leadership.release()
@@ -336,6 +357,43 @@ class Scheduler:
         self.notify(sorted(fresh))
         log.info("scheduled drift checks stored", deliveries=sorted(fresh))
         return "succeeded"
+
+    async def reconcile_verifications(self, github: GitHub, now: datetime) -> str | None:
+        """Look again at each repair that has waited for CI longer than `RECONCILE_AFTER`;
+        one that fails (GitHub unreachable) is tried again at the next run."""
+        remediation = installed_remediation()
+        if not isinstance(remediation, PlaybookRemediation):
+            return None
+        async with self.database.session() as session:
+            waiting = await repairs.awaiting_verification_since(session, now - RECONCILE_AFTER)
+        failed = 0
+        for repair in waiting:
+            bound = log.bind(repair=repair.id, repository=repair.repository)
+            installation = (
+                Installation(id=repair.installation_id)
+                if repair.installation_id is not None
+                else None
+            )
+            try:
+                context = ExecutionContext(
+                    f"reconcile-{repair.id}",
+                    "reconcile",
+                    Event(installation=installation),
+                    {},
+                    1,
+                    bound,
+                    self.database,
+                    github.installation(repair.installation_id),
+                )
+                state = await remediation.reconcile(context, repair.id, now)
+            except GitHubError as error:
+                bound.warning("could not reconcile the repair", error=str(error))
+                failed += 1
+                continue
+            bound.info("reconciled a repair waiting for CI", state=state)
+        if not waiting:
+            return None
+        return "failed" if failed else "succeeded"
 
     async def _job(self, job: str, work: Awaitable[str | None]) -> None:
         """Run one job, bounded in time; count its outcome (None: nothing was due)."""

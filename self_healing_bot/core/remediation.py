@@ -53,7 +53,7 @@ from self_healing_bot.core.verification import CiResult, commit_verdict, on_fix_
 from self_healing_bot.detectors.registry import Detection
 from self_healing_bot.github.errors import GitHubError
 from self_healing_bot.github.markers import with_marker
-from self_healing_bot.github.models import CheckOutput, PullRequest
+from self_healing_bot.github.models import CheckOutput, Issue, PullRequest
 from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.guardrails import redact_secrets
 from self_healing_bot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, merge_configs
@@ -498,7 +498,11 @@ class PlaybookRemediation:
         state = await self._after_steps(context, repair, outputs)
         if state != RepairState.AWAITING_VERIFICATION:
             return state
-        return await self._catch_up(context, github, repair) or state
+        try:
+            return await self._catch_up(context, github, repair) or state
+        except GitHubError as error:  # the CI webhook, or the scheduler's reconcile, resolves it
+            context.log.warning("could not read CI results; waiting for CI", error=str(error))
+            return state
 
     async def _blocked_remedies(
         self, context: ExecutionContext, github: InstallationClient, repair: Repair
@@ -785,20 +789,16 @@ class PlaybookRemediation:
         """Resolve a repair that has just begun to wait, when what it waits for has already
         ended: CI can finish before the steps' bookkeeping does (a worker that died after
         opening the pull request, a fast run), and its webhook found nothing waiting then.
-        A GitHub error leaves the repair waiting for the next CI webhook."""
+        None while it is undecided."""
         deciding: CiResult | None = None
-        try:
-            for run_id in (repair.dispatched_run_id, repair.rerun_run_id):
-                if run_id is None or deciding is not None:
-                    continue
-                run = CiResult.from_run(await github.get_workflow_run(repair.repository, run_id))
-                if run.conclusion is not None and waits_for(repair, run):
-                    deciding = run
-            if deciding is None and repair.pull_request is not None and repair.verify_sha:
-                deciding = await self._commit_verdict(github, repair, None)
-        except GitHubError as error:
-            context.log.warning("could not read CI results; waiting for CI", error=str(error))
-            return None
+        for run_id in (repair.dispatched_run_id, repair.rerun_run_id):
+            if run_id is None or deciding is not None:
+                continue
+            run = CiResult.from_run(await github.get_workflow_run(repair.repository, run_id))
+            if run.conclusion is not None and waits_for(repair, run):
+                deciding = run
+        if deciding is None and repair.pull_request is not None and repair.verify_sha:
+            deciding = await self._commit_verdict(github, repair, None)
         return await self._resolve(context, github, repair, deciding)
 
     async def _resolve(
@@ -916,15 +916,11 @@ class PlaybookRemediation:
                     f"The dispatched workflow run did not succeed: {result.evidence()}",
                 )
             if existing is None:
-                existing = await github.create_issue(
-                    repair.repository,
-                    f"Repair failed: {redact_secrets(detection.summary or repair.signature)}"[:256],
-                    with_marker(
-                        f"{detection_report(detection)}\n\nPlaybook `{repair.playbook}` did not "
-                        f"fix it ({result.evidence()}).",
-                        key,
-                    ),
-                    ["self-healing-bot", "escalated"],
+                existing = await _open_escalation(
+                    github,
+                    repair,
+                    "Repair failed",
+                    f"Playbook `{repair.playbook}` did not fix it ({result.evidence()}).",
                 )
             issue = existing.number
         target = RepairState.ROLLED_BACK if repair.pull_request else RepairState.ESCALATED
@@ -937,6 +933,49 @@ class PlaybookRemediation:
             issue=issue,
         )
         return target
+
+    async def reconcile(self, context: ExecutionContext, repair_id: int, now: datetime) -> str:
+        """The scheduler's look at a repair still waiting for CI: resolve it from GitHub's
+        state (its CI webhooks may have been lost for good), or, once it has waited longer
+        than `budgets.verification_timeout_hours` (CI that never runs on the fix), escalate
+        it to people. Returns its state."""
+        repair = await self._load(context, repair_id)
+        github = context.github
+        if github is None or repair.state != RepairState.AWAITING_VERIFICATION:
+            return repair.state
+        resolved = await self._catch_up(context, github, repair)
+        if resolved is not None:
+            return resolved
+        config = RepoConfig.model_validate(repair.config)
+        limit = timedelta(hours=config.budgets.verification_timeout_hours)
+        if now - as_utc(repair.fix_pr_at or repair.detected_at) < limit:
+            return repair.state
+        return await self._unverified(context, github, repair, limit)
+
+    async def _unverified(
+        self,
+        context: ExecutionContext,
+        github: InstallationClient,
+        repair: Repair,
+        limit: timedelta,
+    ) -> str:
+        """No CI result came in time: say so where the repair is discussed (its pull request,
+        which stays open as the fix may be right, else its issue, else a new one) and leave
+        it to people."""
+        why = f"no CI result within {limit.total_seconds() / 3600:g} h"
+        text = f"This repair is not verified: {why}, so it is left to you."
+        number = repair.pull_request or repair.issue
+        if number is None:
+            existing = await github.find_issue_by_marker(repair.repository, repair.signature)
+            if existing is None:
+                existing = await _open_escalation(github, repair, "Repair not verified", text)
+            number = existing.number
+        key = f"unverified:{repair.signature}:{repair.attempt}"
+        await _comment_once(github, repair.repository, number, key, text)
+        links = {} if repair.pull_request or repair.issue else {"issue": number}
+        waiting = {RepairState.AWAITING_VERIFICATION}
+        await self._move(context, repair, waiting, RepairState.ESCALATED, why, **links)
+        return RepairState.ESCALATED
 
     # notify
 
@@ -991,6 +1030,20 @@ async def _comment_once(
     """Comment on issue or pull request `number` unless the comment `key` names is there."""
     if await github.find_comment_by_marker(repository, number, key) is None:
         await github.create_comment(repository, number, with_marker(text, key))
+
+
+async def _open_escalation(
+    github: InstallationClient, repair: Repair, title: str, explanation: str
+) -> Issue:
+    """The issue that hands a repair to people: the detection's report and why, marked with
+    its signature so that later attempts find it."""
+    detection = Detection.from_template_value(repair.detection)
+    return await github.create_issue(
+        repair.repository,
+        f"{title}: {redact_secrets(detection.summary or repair.signature)}"[:256],
+        with_marker(f"{detection_report(detection)}\n\n{explanation}", repair.signature),
+        ["self-healing-bot", "escalated"],
+    )
 
 
 def ci_result(context: ExecutionContext) -> CiResult | None:

@@ -163,6 +163,11 @@ class Budgets(_Section):
     reruns_per_hour: int = Field(default=5, ge=0)
     cooldown_minutes: int = Field(default=60, ge=0, description="per failure signature")
     max_changed_lines: int = Field(default=200, ge=1, description="per fix pull request")
+    verification_timeout_hours: float = Field(
+        default=24,
+        gt=0,
+        description="how long a repair waits for CI on its remedy before it is escalated",
+    )
 
 
 class Playbooks(_Section):

@@ -214,6 +214,19 @@ async def repairs_for_signature(
     return list(rows)
 
 
+async def awaiting_verification_since(session: AsyncSession, before: datetime) -> list[Repair]:
+    """Repairs waiting for CI that were detected before `before`, oldest first."""
+    rows = await session.scalars(
+        select(Repair)
+        .where(
+            Repair.state == RepairState.AWAITING_VERIFICATION.value,
+            Repair.detected_at < before,
+        )
+        .order_by(Repair.id)
+    )
+    return list(rows)
+
+
 async def linked_to_ci(
     session: AsyncSession, repository: str, run_id: int, head_sha: str
 ) -> list[Repair]:

@@ -1,9 +1,21 @@
 """Verification from GitHub's state: CI that ended before the repair began to wait (a worker
-that resumed late, a fast run), and a fix commit with runs of several workflows."""
+that resumed late, a fast run), a fix commit with runs of several workflows, and the
+scheduler's reconcile of repairs whose CI webhooks never came."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import httpx
+from prometheus_client import REGISTRY
+
+from self_healing_bot.github.connection import GitHub
+from self_healing_bot.github.transport import RetryPolicy
 from self_healing_bot.sandbox.ci_rules import JobSpec
+from self_healing_bot.scheduler import RECONCILE_AFTER, Scheduler
+from self_healing_bot.storage.deliveries import as_utc
+from self_healing_bot.storage.models import utc_now
+from self_healing_bot.storage.repairs import Repair
 from tests.core.remediation_fixtures import remediation, repairs, settle
 from tests.detectors.pipeline_fixtures import (
     BIG_BATCH,
@@ -17,6 +29,8 @@ from tests.detectors.pipeline_fixtures import (
     org_config,
     sqlite_url,
 )
+from tests.github.conftest import FakeClock
+from tests.github.world import APP_ID, BASE, PRIVATE_PEM
 
 __all__ = ["bot", "detectors_loaded", "org_config", "remediation", "sqlite_url"]
 
@@ -118,3 +132,95 @@ async def test_a_failure_of_another_workflow_on_the_fix_commit_does_not_undo_the
     (repair,) = await repairs(bot)
     # judged by the workflow that failed (train), which passes on the fix commit
     assert (repair.category, repair.state) == ("gpu_oom", "verified")
+
+
+def _jobs_counted(job: str, outcome: str) -> float:
+    labels = {"job": job, "outcome": outcome}
+    return REGISTRY.get_sample_value("shbot_scheduled_jobs_total", labels) or 0.0
+
+
+def _scheduler(bot: Bot) -> Scheduler:
+    return Scheduler(bot.runtime.settings, bot.database, lambda ids: None, github=bot.github)
+
+
+async def _waiting_on_running_ci(bot: Bot) -> Repair:
+    """A repair whose fix pull request is open while its CI still runs."""
+    add_ci(bot.sandbox, [{"when": {**BIG_BATCH, "file": "params.yaml"}, "log": CUDA_OOM_LOG}])
+    bot.sandbox.run_delay = 0.5
+    bot.push(PARAMS)
+    await _process_until_the_fix_is_opened(bot)
+    (repair,) = await repairs(bot)
+    assert repair.state == "awaiting_verification"
+    return repair
+
+
+async def test_the_scheduler_verifies_a_repair_whose_ci_webhooks_were_lost(bot: Bot) -> None:
+    repair = await _waiting_on_running_ci(bot)
+    await bot.sandbox.drain()  # CI on the fix ends; its webhooks are never processed
+
+    clock = FakeClock()
+    scheduler = Scheduler(
+        bot.runtime.settings, bot.database, lambda ids: None, github=bot.github, clock=clock
+    )
+    await scheduler.tick()  # a repair younger than RECONCILE_AFTER is left to its webhooks
+    assert [r.state for r in await repairs(bot)] == ["awaiting_verification"]
+    reconciled = _jobs_counted("verification", "succeeded")
+    clock.now += RECONCILE_AFTER.total_seconds() + 1
+    await scheduler.tick()
+    assert _jobs_counted("verification", "succeeded") == reconciled + 1
+
+    (after,) = await repairs(bot)
+    assert (after.id, after.state) == (repair.id, "verified")
+    assert after.reason is not None and "concluded success" in after.reason
+
+
+async def test_a_repair_whose_ci_never_ends_is_escalated_after_the_timeout(bot: Bot) -> None:
+    repair = await _waiting_on_running_ci(bot)
+    scheduler = _scheduler(bot)
+
+    within = as_utc(repair.fix_pr_at or repair.detected_at) + timedelta(hours=23)
+    await scheduler.reconcile_verifications(bot.github, within)
+    (still,) = await repairs(bot)
+    assert still.state == "awaiting_verification"
+
+    past = within + timedelta(hours=2)  # the default budgets.verification_timeout_hours is 24
+    assert await scheduler.reconcile_verifications(bot.github, past) == "succeeded"
+    (escalated,) = await repairs(bot)
+    assert (escalated.state, escalated.reason) == ("escalated", "no CI result within 24 h")
+    assert repair.pull_request is not None
+    (comment,) = _comments(bot, repair.pull_request)
+    assert "This repair is not verified: no CI result within 24 h" in comment
+    # the fix pull request stays open for people to judge
+    assert bot.sandbox.repository(REPO).issues[repair.pull_request].state == "open"
+
+    # CI that ends after all neither verifies the escalated repair nor starts another one
+    await settle(bot)
+    assert [(r.id, r.state) for r in await repairs(bot)] == [(repair.id, "escalated")]
+
+
+async def test_a_github_outage_leaves_the_repair_waiting_for_the_next_reconcile(
+    bot: Bot,
+) -> None:
+    repair = await _waiting_on_running_ci(bot)
+    await bot.sandbox.drain()
+    bot.sandbox.faults.server_errors(100, status=502)
+    later = utc_now() + RECONCILE_AFTER + timedelta(seconds=1)
+    # a client that gives up after two quick tries, as the default one would after minutes
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.sandbox.asgi_app))
+    impatient = GitHub(
+        BASE,
+        app_id=APP_ID,
+        private_key_pem=PRIVATE_PEM,
+        http=http,
+        policy=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01),
+    )
+    try:
+        assert await _scheduler(bot).reconcile_verifications(impatient, later) == "failed"
+    finally:
+        await impatient.aclose()
+    (still,) = await repairs(bot)
+    assert (still.id, still.state) == (repair.id, "awaiting_verification")
+
+    bot.sandbox.faults.clear()
+    assert await _scheduler(bot).reconcile_verifications(bot.github, later) == "succeeded"
+    assert [r.state for r in await repairs(bot)] == ["verified"]
