@@ -83,6 +83,8 @@ def test_every_incident_reaches_its_expected_end_state():
     ends = {
         row["name"]: (row["end_state"], row["expected_end_state"]) for row in document["incidents"]
     }
-    assert all(end == expected for end, expected in ends.values()), ends
+    assert all(end == expected for end, expected in ends.values()), (
+        f"{ends}\n{completed.stderr[-6000:]}"
+    )
     assert document["all_expected"] is True
     assert completed.returncode == 0, completed.stderr[-2000:]
