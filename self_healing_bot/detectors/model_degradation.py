@@ -20,6 +20,8 @@ test always runs over the history, so a slow slide is caught as well as a cliff.
       model_degradation: {thresholds: {relative_threshold: 0.05, absolute_threshold: 0.02}}
 
 A metric is lower-is-better when its name says so (loss, error, rmse, ...), else higher.
+The degraded metrics of one commit make one detection (signature: repository and model), so
+the model gets one rollback and one issue however many of its metrics fell.
 
 A push is also judged against the commit it replaced: that commit's metrics join the history
 (idempotent by commit), so the first regression after installing the bot has a baseline.
@@ -35,7 +37,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -93,6 +95,11 @@ _SEVERITY = {
     DegradationSeverity.MAJOR: Severity.HIGH,
     DegradationSeverity.CRITICAL: Severity.CRITICAL,
 }
+_SEVERITY_RANK = {
+    DegradationSeverity.MINOR: 0,
+    DegradationSeverity.MAJOR: 1,
+    DegradationSeverity.CRITICAL: 2,
+}
 
 
 class MetricsConfigError(ValueError):
@@ -125,45 +132,60 @@ def metric_policies(metrics: Iterable[str], config: RepoConfig) -> dict[str, Met
     }
 
 
-def degradation_signature(repository: str, model: str | None, metric: str) -> str:
-    """`model_degradation:8 hex` over repository, model and metric."""
-    digest = hashlib.sha256("\n".join([repository.lower(), model or "", metric]).encode())
+def degradation_signature(repository: str, model: str | None) -> str:
+    """`model_degradation:8 hex` over repository and model: one incident per model, however
+    many of its metrics fell."""
+    digest = hashlib.sha256("\n".join([repository.lower(), model or ""]).encode())
     return f"{DETECTOR_ID}:{digest.hexdigest()[:8]}"
 
 
 def degradation_detection(
     repository: str,
     model: str | None,
-    degradation: Degradation,
-    baseline_source: str,
+    degradations: Sequence[Degradation],
+    baseline_sources: Mapping[str, str],
     commit: str,
     branch: str | None,
     metrics_paths: list[str],
     replaced_version: str | None = None,
 ) -> Detection:
-    """The detection for one degraded metric.
+    """The one detection for a commit's degraded metrics: one rollback and one issue for the
+    model, not one per metric.
 
-    `params.severity` is the degradation's own scale (minor, major, critical); the detection's
-    severity maps it to the playbooks' scale (medium, high, critical). `previous_version`, the
-    rollback target, is the degradation's own when it names one, else `replaced_version`.
+    The worst degradation (by severity, then relative loss) gives the summary, the severity and
+    the top-level params, so a playbook reads `detection.params.metric` as for one metric;
+    `params.metrics` lists every degraded metric, worst first. `params.severity` is the
+    degradation's own scale (minor, major, critical); the detection's severity maps it to the
+    playbooks' scale (medium, high, critical). `previous_version`, the rollback target, is the
+    first degradation's own that names one, else `replaced_version`.
     """
+    worst = max(
+        degradations, key=lambda d: (_SEVERITY_RANK[d.severity], abs(d.relative_delta or 0.0))
+    )
+    ordered = [worst, *(d for d in degradations if d is not worst)]
+    others = len(ordered) - 1
+    rollback = next((d.rollback_version for d in ordered if d.rollback_version), None)
     return Detection(
         detector_id=DETECTOR_ID,
         category="model_degradation",
-        signature=degradation_signature(repository, model, degradation.metric),
+        signature=degradation_signature(repository, model),
         summary=(
-            f"{degradation.metric} fell from {degradation.baseline:.4g} to "
-            f"{degradation.current:.4g}" + (f" ({model})" if model else "")
+            f"{worst.metric} fell from {worst.baseline:.4g} to {worst.current:.4g}"
+            + (f" and {others} more metric{'s' if others > 1 else ''}" if others else "")
+            + (f" ({model})" if model else "")
         ),
-        severity=_SEVERITY[degradation.severity],
+        severity=_SEVERITY[worst.severity],
         params={
-            **degradation.to_dict(),
+            **worst.to_dict(),
             "model": model,
-            "baseline_source": baseline_source,
-            "previous_version": degradation.rollback_version or replaced_version,
+            "baseline_source": baseline_sources[worst.metric],
+            "previous_version": rollback or replaced_version,
             "commit": commit,
+            "metrics": [
+                {**d.to_dict(), "baseline_source": baseline_sources[d.metric]} for d in ordered
+            ],
         },
-        evidence=[{"text": reason} for reason in degradation.reasons],
+        evidence=[{"text": reason} for d in ordered for reason in d.reasons],
         branch=branch,
         head_sha=commit,
         changed_paths=metrics_paths,
@@ -276,18 +298,19 @@ async def assess_commit(
         degraded=[degradation.metric for degradation in assessment.degradations],
         baselines=assessment.baseline_sources,
     )
+    if not assessment.degradations:
+        return []
     return [
         degradation_detection(
             repository,
             model,
-            degradation,
-            assessment.baseline_sources[degradation.metric],
+            assessment.degradations,
+            assessment.baseline_sources,
             commit,
             branch,
             paths,
             replaced_version,
         )
-        for degradation in assessment.degradations
     ]
 
 

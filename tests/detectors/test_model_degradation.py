@@ -4,6 +4,7 @@ a slow slide, dispatches, and the metric history on both database engines."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -38,6 +39,12 @@ async def push_metrics(harness: Harness, accuracy: float) -> list[Detection]:
     return await harness.detect("model_degradation", "push", harness.last_push_payload())
 
 
+def degraded_metrics(detections: list[Detection]) -> dict[str, dict[str, Any]]:
+    """The one detection's degraded metrics, by name: a commit is one incident per model."""
+    (detection,) = detections
+    return {metric["metric"]: metric for metric in detection.params["metrics"]}
+
+
 async def history_rows(harness: Harness) -> int:
     async with harness.database.session() as session:
         return int(await session.scalar(select(func.count()).select_from(MetricRecord)) or 0)
@@ -50,18 +57,24 @@ async def test_history_accumulates_and_a_cliff_is_detected(harness: Harness) -> 
 
     detections = await push_metrics(harness, 0.80)
 
-    by_metric = {d.params["metric"]: d for d in detections}
+    by_metric = degraded_metrics(detections)
     assert set(by_metric) == {"eval.accuracy", "eval.val_loss"}
     accuracy = by_metric["eval.accuracy"]
-    assert accuracy.category == "model_degradation"
-    assert accuracy.params["baseline"] == pytest.approx(sum(STABLE) / len(STABLE))
-    assert accuracy.params["current"] == 0.80
-    assert accuracy.params["delta"] == pytest.approx(0.80 - 0.9002)
-    assert accuracy.params["severity"] == "critical"
-    assert accuracy.severity is Severity.CRITICAL
-    assert accuracy.params["baseline_source"] == "history"
-    assert accuracy.changed_paths == ["metrics.json"]
-    assert accuracy.signature == degradation_signature(REPO, None, "eval.accuracy")
+    assert accuracy["baseline"] == pytest.approx(sum(STABLE) / len(STABLE))
+    assert accuracy["current"] == 0.80
+    assert accuracy["delta"] == pytest.approx(0.80 - 0.9002)
+    assert accuracy["severity"] == "critical"
+    assert accuracy["baseline_source"] == "history"
+    (detection,) = detections
+    assert detection.category == "model_degradation"
+    assert detection.severity is Severity.CRITICAL
+    assert detection.changed_paths == ["metrics.json"]
+    assert detection.signature == degradation_signature(REPO, None)
+    # the worst first (the loss doubled: a larger relative loss), and in the summary
+    assert detection.params["metric"] == detection.params["metrics"][0]["metric"]
+    assert detection.params["metric"] == "eval.val_loss"
+    assert detection.summary.endswith("and 1 more metric")
+    assert {item["text"] for item in detection.evidence} >= set(accuracy["reasons"])
     assert await history_rows(harness) == 2 * (len(STABLE) + 1)
 
 
@@ -79,11 +92,10 @@ async def test_a_slow_slide_within_the_thresholds_is_caught_by_the_trend_test(
             break
     # Caught while still inside the 5% relative threshold: a slide, not a cliff.
     assert found, "ten steps down never alarmed"
-    slide = {d.params["metric"]: d for d in found}["eval.accuracy"]
-    assert 0.9002 - slide.params["current"] < 0.05 * 0.9002
-    assert slide.params["severity"] == "minor"
-    assert slide.severity is Severity.MEDIUM
-    assert any("sliding" in item["text"] for item in slide.evidence)
+    slide = degraded_metrics(found)["eval.accuracy"]
+    assert 0.9002 - slide["current"] < 0.05 * 0.9002
+    assert slide["severity"] == "minor"
+    assert any("sliding" in reason for reason in slide["reasons"])
 
 
 async def test_a_redelivered_push_is_neither_recorded_twice_nor_its_own_baseline(
@@ -119,7 +131,7 @@ async def test_a_dispatch_naming_a_model_judges_the_branch_head(harness: Harness
     detections = await harness.detect("model_degradation", "repository_dispatch", payload)
     assert {d.params["model"] for d in detections} == {"churn"}
     assert {d.head_sha for d in detections} == {sha}
-    assert detections[0].signature == degradation_signature(REPO, "churn", "eval.accuracy")
+    assert detections[0].signature == degradation_signature(REPO, "churn")
 
 
 @pytest.mark.parametrize(
@@ -194,8 +206,7 @@ async def test_the_first_push_the_bot_sees_is_judged_against_the_commit_it_repla
 
     detections = await harness.detect("model_degradation", "push", harness.last_push_payload())
 
-    accuracy = {d.params["metric"]: d for d in detections}["eval.accuracy"]
-    assert accuracy.params["baseline"] == 0.96
-    assert accuracy.params["current"] == 0.78
-    assert accuracy.params["previous_version"] == rollback_to
+    accuracy = degraded_metrics(detections)["eval.accuracy"]
+    assert (accuracy["baseline"], accuracy["current"]) == (0.96, 0.78)
+    assert detections[0].params["previous_version"] == rollback_to
     assert await history_rows(harness) == 2 * 2

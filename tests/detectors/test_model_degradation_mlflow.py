@@ -12,7 +12,7 @@ from self_healing_bot.degradation.mlflow_source import GIT_COMMIT_TAG, MlflowNot
 from self_healing_bot.detectors.model_degradation import MetricsConfigError
 from tests.degradation.test_mlflow_source import API, _log_run, _post
 from tests.detectors.drift_fixtures import CONFIG, Harness, harness, migrated_template
-from tests.detectors.test_model_degradation import metrics_json, push_metrics
+from tests.detectors.test_model_degradation import degraded_metrics, metrics_json, push_metrics
 
 __all__ = ["harness", "migrated_template"]
 
@@ -57,13 +57,13 @@ async def test_the_champion_is_the_baseline_and_the_rollback_target(
 
     detections = await push_metrics(harness, 0.85)
 
-    accuracy = {d.params["metric"]: d for d in detections}["eval.accuracy"]
-    assert accuracy.params["baseline"] == 0.92
-    assert accuracy.params["baseline_source"] == f"mlflow:{model}@champion"
-    assert accuracy.params["previous_version"] == "1"
-    assert accuracy.params["model"] == model
+    by_metric = degraded_metrics(detections)
+    accuracy = by_metric["eval.accuracy"]
+    assert accuracy["baseline"] == 0.92
+    assert accuracy["baseline_source"] == f"mlflow:{model}@champion"
+    assert (detections[0].params["previous_version"], detections[0].params["model"]) == ("1", model)
     # val_loss was never logged by the champion's run and there is no history yet.
-    assert "eval.val_loss" not in {d.params["metric"] for d in detections}
+    assert "eval.val_loss" not in by_metric
 
 
 async def test_without_a_champion_the_history_is_the_baseline(
@@ -74,8 +74,9 @@ async def test_without_a_champion_the_history_is_the_baseline(
     assert await push_metrics(harness, 0.90) == []
     harness.push({"metrics.json": metrics_json(0.60)})
     detections = await harness.detect("model_degradation", "push", harness.last_push_payload())
-    assert {d.params["baseline_source"] for d in detections} == {"history"}
-    assert {d.params["baseline"] for d in detections} >= {0.90}
+    by_metric = degraded_metrics(detections)
+    assert {metric["baseline_source"] for metric in by_metric.values()} == {"history"}
+    assert by_metric["eval.accuracy"]["baseline"] == 0.90
 
 
 def training_experiment(
@@ -127,15 +128,15 @@ async def test_the_experiments_runs_are_the_history_without_the_judged_commits_r
 
     detections = await harness.detect("model_degradation", "push", harness.last_push_payload())
 
-    by_metric = {d.params["metric"]: d for d in detections}
+    by_metric = degraded_metrics(detections)
+    assert detections[0].head_sha == sha
     accuracy = by_metric["eval.accuracy"]
-    assert accuracy.head_sha == sha
-    assert accuracy.params["baseline"] == pytest.approx(0.96)  # not counting its own 0.80 run
-    assert accuracy.params["baseline_source"] == f"mlflow-experiment:{experiment}"
+    assert accuracy["baseline"] == pytest.approx(0.96)  # not counting its own 0.80 run
+    assert accuracy["baseline_source"] == f"mlflow-experiment:{experiment}"
     # The experiment never logged val_loss: its baseline is the branch's history.
     val_loss = by_metric["eval.val_loss"]
-    assert val_loss.params["baseline_source"] == "history"
-    assert val_loss.params["baseline"] == pytest.approx(0.10)
+    assert val_loss["baseline_source"] == "history"
+    assert val_loss["baseline"] == pytest.approx(0.10)
 
 
 async def test_without_an_alias_the_newest_good_registered_version_is_the_rollback_target(
@@ -148,9 +149,10 @@ async def test_without_an_alias_the_newest_good_registered_version_is_the_rollba
 
     detections = await push_metrics(harness, 0.60)
 
-    accuracy = {d.params["metric"]: d for d in detections}["eval.accuracy"]
-    assert accuracy.params["baseline"] == pytest.approx((0.90 + 0.91 + 0.70) / 3)
-    assert accuracy.params["previous_version"] == "2"  # 3 is as bad; 2 is the newest good one
+    accuracy = degraded_metrics(detections)["eval.accuracy"]
+    assert accuracy["baseline"] == pytest.approx((0.90 + 0.91 + 0.70) / 3)
+    assert accuracy["rollback_version"] == "2"  # 3 is as bad; 2 is the newest good one
+    assert detections[0].params["previous_version"] == "2"
 
 
 @pytest.mark.parametrize(
