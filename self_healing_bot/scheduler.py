@@ -11,10 +11,10 @@ Every `TICK_SECONDS` the leading process (see below) runs what is due:
   dataset, stored like a webhook and handed to the outbox, so it is processed by the same
   queue and pipeline as everything else. Its delivery id is derived from (repository,
   dataset, slot minute), so storing it twice, from two ticks or two processes, stores one;
-- **verification reconcile** every `RECONCILE_INTERVAL_SECONDS`, when GitHub credentials are
-  configured: each repair that has waited for CI longer than `RECONCILE_AFTER` is resolved
-  from GitHub's state (its CI webhooks may be lost for good), or escalated once it has waited
-  longer than its repository's `budgets.verification_timeout_hours`.
+- **repair reconcile** every `RECONCILE_INTERVAL_SECONDS`, when GitHub credentials are
+  configured: repairs no webhook will move on any more (waiting for CI whose webhooks were
+  lost, or stalled after their worker died) are resolved, escalated or resumed
+  (`core/reconcile.py`).
 
 One leader per deployment: `serve` may run several processes (`--workers`, replicas). On
 PostgreSQL the leader holds a session-level advisory lock on a dedicated connection; when it
@@ -46,13 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from self_healing_bot import metrics
 from self_healing_bot.core.bot import installed_remediation
-from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, Installation
+from self_healing_bot.core.reconcile import reconcile_repairs
 from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.detectors.data_drift import DETECTOR_ID, configured_datasets
 from self_healing_bot.github.clock import Clock, SystemClock
 from self_healing_bot.github.connection import GitHub, process_github
-from self_healing_bot.github.errors import GitHubError
 from self_healing_bot.github.operations import AppClient
 from self_healing_bot.github.redelivery import (
     SCHEDULED_LOOKBACK,
@@ -63,7 +61,7 @@ from self_healing_bot.github.redelivery import (
 from self_healing_bot.repo_config.cron import latest_slot
 from self_healing_bot.repo_config.model import RepoConfig
 from self_healing_bot.settings import Settings
-from self_healing_bot.storage import deliveries, repairs
+from self_healing_bot.storage import deliveries
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import NewDelivery
 from self_healing_bot.storage.models import WebhookDelivery
@@ -80,8 +78,6 @@ JOB_TIMEOUT_SECONDS = 300.0  # one job's bound; the next tick tries again
 DRIFT_LOOKBACK = timedelta(hours=1)  # a slot missed while no process led still runs
 SCHEDULED_ACTION = "self-healing-bot/scheduled"
 RECONCILE_INTERVAL_SECONDS = 300.0
-# Younger repairs are left to their CI webhooks, which normally resolve them in time.
-RECONCILE_AFTER = timedelta(minutes=10)
 ADVISORY_LOCK_KEY = 0x5348424F54  # "SHBOT"
 # Fixed, so a (repository, dataset, slot) always maps to the same delivery id.
 _SCHEDULED_DELIVERIES = uuid.UUID("6f0d3c52-58a3-4f5e-9d0b-2f8f4c1a7e21")
@@ -314,7 +310,7 @@ class Scheduler:
         await self._job("drift_schedule", self.schedule_drift_checks(moment))
         if self.github is not None and now >= self._next_reconcile:
             self._next_reconcile = now + RECONCILE_INTERVAL_SECONDS
-            await self._job("verification", self.reconcile_verifications(self.github, moment))
+            await self._job("reconcile", self.reconcile_repairs(self.github, moment))
 
     async def close(self) -> None:
         await self.leadership.release()
@@ -358,40 +354,14 @@ class Scheduler:
         log.info("scheduled drift checks stored", deliveries=sorted(fresh))
         return "succeeded"
 
-    async def reconcile_verifications(self, github: GitHub, now: datetime) -> str | None:
-        """Look again at each repair that has waited for CI longer than `RECONCILE_AFTER`;
-        one that fails (GitHub unreachable) is tried again at the next run."""
+    async def reconcile_repairs(self, github: GitHub, now: datetime) -> str | None:
+        """Hand the repairs no webhook will move on back to the executor (see
+        `core/reconcile.py`); None when there was none."""
         remediation = installed_remediation()
         if not isinstance(remediation, PlaybookRemediation):
             return None
-        async with self.database.session() as session:
-            waiting = await repairs.awaiting_verification_since(session, now - RECONCILE_AFTER)
-        failed = 0
-        for repair in waiting:
-            bound = log.bind(repair=repair.id, repository=repair.repository)
-            installation = (
-                Installation(id=repair.installation_id)
-                if repair.installation_id is not None
-                else None
-            )
-            try:
-                context = ExecutionContext(
-                    f"reconcile-{repair.id}",
-                    "reconcile",
-                    Event(installation=installation),
-                    {},
-                    1,
-                    bound,
-                    self.database,
-                    github.installation(repair.installation_id),
-                )
-                state = await remediation.reconcile(context, repair.id, now)
-            except GitHubError as error:
-                bound.warning("could not reconcile the repair", error=str(error))
-                failed += 1
-                continue
-            bound.info("reconciled a repair waiting for CI", state=state)
-        if not waiting:
+        reconciled, failed = await reconcile_repairs(remediation, github, self.database, now)
+        if not reconciled and not failed:
             return None
         return "failed" if failed else "succeeded"
 

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from self_healing_bot.storage.models import Base, BigIdentity, utc_now
+from self_healing_bot.storage.models import Base, BigIdentity, WebhookDelivery, utc_now
 
 
 class RepairState(StrEnum):
@@ -214,17 +214,27 @@ async def repairs_for_signature(
     return list(rows)
 
 
-async def awaiting_verification_since(session: AsyncSession, before: datetime) -> list[Repair]:
-    """Repairs waiting for CI that were detected before `before`, oldest first."""
-    rows = await session.scalars(
-        select(Repair)
+async def unfinished_since(
+    session: AsyncSession, before: datetime
+) -> list[tuple[Repair, WebhookDelivery | None]]:
+    """Repairs planned, acting or waiting for CI that were detected before `before`, oldest
+    first, each with the delivery it belongs to (None once that delivery is gone)."""
+    rows = await session.execute(
+        select(Repair, WebhookDelivery)
+        .outerjoin(WebhookDelivery, WebhookDelivery.delivery_id == Repair.delivery_id)
         .where(
-            Repair.state == RepairState.AWAITING_VERIFICATION.value,
+            Repair.state.in_(
+                [
+                    RepairState.PLANNED.value,
+                    RepairState.ACTING.value,
+                    RepairState.AWAITING_VERIFICATION.value,
+                ]
+            ),
             Repair.detected_at < before,
         )
         .order_by(Repair.id)
     )
-    return list(rows)
+    return [(repair, delivery) for repair, delivery in rows.all()]
 
 
 async def linked_to_ci(

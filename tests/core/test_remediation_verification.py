@@ -9,10 +9,11 @@ from datetime import timedelta
 import httpx
 from prometheus_client import REGISTRY
 
+from self_healing_bot.core.reconcile import RECONCILE_AFTER
 from self_healing_bot.github.connection import GitHub
 from self_healing_bot.github.transport import RetryPolicy
 from self_healing_bot.sandbox.ci_rules import JobSpec
-from self_healing_bot.scheduler import RECONCILE_AFTER, Scheduler
+from self_healing_bot.scheduler import Scheduler
 from self_healing_bot.storage.deliveries import as_utc
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import Repair
@@ -164,10 +165,10 @@ async def test_the_scheduler_verifies_a_repair_whose_ci_webhooks_were_lost(bot: 
     )
     await scheduler.tick()  # a repair younger than RECONCILE_AFTER is left to its webhooks
     assert [r.state for r in await repairs(bot)] == ["awaiting_verification"]
-    reconciled = _jobs_counted("verification", "succeeded")
+    reconciled = _jobs_counted("reconcile", "succeeded")
     clock.now += RECONCILE_AFTER.total_seconds() + 1
     await scheduler.tick()
-    assert _jobs_counted("verification", "succeeded") == reconciled + 1
+    assert _jobs_counted("reconcile", "succeeded") == reconciled + 1
 
     (after,) = await repairs(bot)
     assert (after.id, after.state) == (repair.id, "verified")
@@ -179,12 +180,12 @@ async def test_a_repair_whose_ci_never_ends_is_escalated_after_the_timeout(bot: 
     scheduler = _scheduler(bot)
 
     within = as_utc(repair.fix_pr_at or repair.detected_at) + timedelta(hours=23)
-    await scheduler.reconcile_verifications(bot.github, within)
+    await scheduler.reconcile_repairs(bot.github, within)
     (still,) = await repairs(bot)
     assert still.state == "awaiting_verification"
 
     past = within + timedelta(hours=2)  # the default budgets.verification_timeout_hours is 24
-    assert await scheduler.reconcile_verifications(bot.github, past) == "succeeded"
+    assert await scheduler.reconcile_repairs(bot.github, past) == "succeeded"
     (escalated,) = await repairs(bot)
     assert (escalated.state, escalated.reason) == ("escalated", "no CI result within 24 h")
     assert repair.pull_request is not None
@@ -215,12 +216,12 @@ async def test_a_github_outage_leaves_the_repair_waiting_for_the_next_reconcile(
         policy=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01),
     )
     try:
-        assert await _scheduler(bot).reconcile_verifications(impatient, later) == "failed"
+        assert await _scheduler(bot).reconcile_repairs(impatient, later) == "failed"
     finally:
         await impatient.aclose()
     (still,) = await repairs(bot)
     assert (still.id, still.state) == (repair.id, "awaiting_verification")
 
     bot.sandbox.faults.clear()
-    assert await _scheduler(bot).reconcile_verifications(bot.github, later) == "succeeded"
+    assert await _scheduler(bot).reconcile_repairs(bot.github, later) == "succeeded"
     assert [r.state for r in await repairs(bot)] == ["verified"]
