@@ -6,9 +6,14 @@ last four stages call it:
     select_playbook  read the config (default branch, org defaults), pick and plan a playbook,
                      and store a `planned` repair per detection (or resume this delivery's)
     act              re-check the trigger, then run the steps: each step recorded before and
-                     after, so a redelivered task resumes after the last completed one
+                     after, so a redelivered task resumes after the last completed one; a
+                     repair that begins to wait reads CI that already ended from GitHub
     verify           a completed workflow_run / check_suite that a pending repair waits for
-                     resolves it (verified, or compensated and escalated); `/heal` commands
+                     resolves it (verified, or compensated and escalated; a fix commit is
+                     judged with its other runs, see `core/verification.py`); `/heal` commands
+
+The scheduler's reconcile (`core/reconcile.py`) calls `reconcile` and `execute` for repairs no
+webhook will move on any more.
     notify           the end state of this event for the execution record
 
 Everything the executor writes on GitHub carries a key derived from the failure signature.
