@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # Extra modules imported at start-up so they can register detectors (comma-separated).
     plugins: str = ""
     # REST API (issue 7): requests per API key in a moving window (`limits` notation), counted in
-    # Redis at `rate_limit_url`, else at a redis:// `broker_url`, else in memory.
+    # Redis at `counter_redis_url` (with GitHub's write pacing), else in memory.
     api_rate_limit: str = "600/minute"
     rate_limit_url: str = ""
     # Scheduler (issues 3 and 5): missed-delivery recovery every `redelivery_interval` seconds
@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no broker is configured: the queue runs inside the web process."""
         return not self.broker_url
+
+    @property
+    def counter_redis_url(self) -> str | None:
+        """The Redis the shared counters (API rate limits, GitHub write pacing) live in:
+        `rate_limit_url`, else a redis:// `broker_url`; None counts in each process's memory
+        (embedded mode, or an AMQP broker with no `rate_limit_url`)."""
+        for url in (self.rate_limit_url, self.broker_url):
+            if url.startswith(("redis://", "rediss://")):
+                return url
+        return None
 
     @property
     def webhook_secrets(self) -> list[str]:

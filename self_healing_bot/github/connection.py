@@ -21,6 +21,7 @@ from self_healing_bot.github.breaker import CircuitState
 from self_healing_bot.github.clock import Clock, SystemClock
 from self_healing_bot.github.errors import GitHubConfigurationError
 from self_healing_bot.github.operations import AppClient, InstallationClient
+from self_healing_bot.github.pacing import write_pacer
 from self_healing_bot.github.transport import GitHubTransport, RetryPolicy
 from self_healing_bot.settings import Settings
 
@@ -40,13 +41,20 @@ class GitHub:
         http: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         policy: RetryPolicy | None = None,
+        pacing_redis_url: str | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, connect=10.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        self.transport = GitHubTransport(self._http, base_url, self.clock, policy=policy)
+        self.transport = GitHubTransport(
+            self._http,
+            base_url,
+            self.clock,
+            policy=policy,
+            pacer=write_pacer(pacing_redis_url, self.clock, scope=base_url),
+        )
         self._token = token
         self._app: AppClient | None = None
         self._tokens: InstallationTokenCache | None = None
@@ -61,6 +69,7 @@ class GitHub:
             app_id=settings.github_app_id,
             private_key_pem=settings.github_private_key_pem() if settings.github_app_id else "",
             token=settings.github_token,
+            pacing_redis_url=settings.counter_redis_url,
         )
 
     @property

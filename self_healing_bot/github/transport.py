@@ -35,7 +35,7 @@ from self_healing_bot.github.errors import (
 )
 from self_healing_bot.github.etag_cache import CachedResponse, EtagCache, cache_key
 from self_healing_bot.github.metrics import RATE_LIMIT_REMAINING, REQUESTS
-from self_healing_bot.github.pacing import WritePacer
+from self_healing_bot.github.pacing import Pacer, WritePacer
 from self_healing_bot.github.pagination import next_page_url
 
 log = structlog.get_logger(__name__)
@@ -123,7 +123,7 @@ class GitHubTransport:
         *,
         policy: RetryPolicy | None = None,
         breakers: CircuitBreakers | None = None,
-        pacer: WritePacer | None = None,
+        pacer: Pacer | None = None,
         etags: EtagCache | None = None,
         max_concurrency: int = 100,
     ) -> None:

@@ -12,7 +12,6 @@ from self_healing_bot.web.api.rate_limit import (
     RateLimitConfigError,
     RateLimiter,
     parse_limit,
-    redis_url,
 )
 from tests.api.conftest import api_settings, seed
 from tests.servers import REDIS_URL, require_server
@@ -73,7 +72,7 @@ def test_where_the_counters_live(
     settings = api_settings(
         "sqlite+aiosqlite://", rate_limit_url=rate_limit_url, broker_url=broker_url
     )
-    assert redis_url(settings) == expected
+    assert settings.counter_redis_url == expected
 
 
 def test_a_bad_rate_says_what_is_expected() -> None:

@@ -40,14 +40,6 @@ class Decision:
     retry_after: int  # whole seconds until a request would be allowed again; 0 when allowed
 
 
-def redis_url(settings: Settings) -> str | None:
-    """The Redis the counters live in, or None for memory (embedded, or an AMQP broker)."""
-    for url in (settings.rate_limit_url, settings.broker_url):
-        if url.startswith(("redis://", "rediss://")):
-            return url
-    return None
-
-
 def parse_limit(text: str) -> RateLimitItem:
     try:
         return parse(text)
@@ -81,7 +73,7 @@ class RateLimiter:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
-        return cls(parse_limit(settings.api_rate_limit), redis_url(settings))
+        return cls(parse_limit(settings.api_rate_limit), settings.counter_redis_url)
 
     @property
     def backend(self) -> str:
