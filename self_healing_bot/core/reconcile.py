@@ -29,6 +29,7 @@ from self_healing_bot.core.events import Event, Installation, parse_event
 from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.github.connection import GitHub
 from self_healing_bot.github.errors import GitHubError
+from self_healing_bot.storage import deliveries
 from self_healing_bot.storage import repairs as store
 from self_healing_bot.storage.database import Database
 from self_healing_bot.storage.deliveries import as_utc
@@ -79,7 +80,7 @@ async def reconcile_repairs(
     async with database.session() as session:
         candidates = await store.unfinished_since(session, now - RECONCILE_AFTER)
     reconciled = failed = 0
-    for repair, delivery in candidates:
+    for repair, delivery_status in candidates:
         bound = log.bind(repair=repair.id, repository=repair.repository, state=repair.state)
         try:
             if repair.state == RepairState.AWAITING_VERIFICATION:
@@ -88,9 +89,11 @@ async def reconcile_repairs(
             else:
                 async with database.session() as session:
                     steps = await store.steps_of(session, repair.id)
-                if not is_stalled(repair, steps, delivery.status if delivery else None, now):
+                if not is_stalled(repair, steps, delivery_status, now):
                     continue
                 bound.warning("resuming a stalled repair")
+                async with database.session() as session:
+                    delivery = await deliveries.find(session, repair.delivery_id)
                 context = _context(repair, delivery, github, database, bound)
                 state = await remediation.execute(context, repair.id)
         except GitHubError as error:

@@ -177,6 +177,13 @@ async def statuses(session: AsyncSession, delivery_ids: Sequence[str]) -> dict[s
     return {delivery_id: status for delivery_id, status in result}
 
 
+async def find(session: AsyncSession, delivery_id: str) -> WebhookDelivery | None:
+    """The stored delivery with GitHub's id `delivery_id`, body included."""
+    return await session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery_id)
+    )
+
+
 async def mark_queued(session: AsyncSession, delivery_ids: Sequence[str]) -> None:
     """received → queued, after the broker accepted the messages."""
     await session.execute(

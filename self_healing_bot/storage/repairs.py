@@ -216,11 +216,11 @@ async def repairs_for_signature(
 
 async def unfinished_since(
     session: AsyncSession, before: datetime
-) -> list[tuple[Repair, WebhookDelivery | None]]:
+) -> list[tuple[Repair, str | None]]:
     """Repairs planned, acting or waiting for CI that were detected before `before`, oldest
-    first, each with the delivery it belongs to (None once that delivery is gone)."""
+    first, each with its delivery's status (None once that delivery is gone)."""
     rows = await session.execute(
-        select(Repair, WebhookDelivery)
+        select(Repair, WebhookDelivery.status)
         .outerjoin(WebhookDelivery, WebhookDelivery.delivery_id == Repair.delivery_id)
         .where(
             Repair.state.in_(
@@ -234,7 +234,7 @@ async def unfinished_since(
         )
         .order_by(Repair.id)
     )
-    return [(repair, delivery) for repair, delivery in rows.all()]
+    return [(repair, status) for repair, status in rows.all()]
 
 
 async def linked_to_ci(

@@ -28,7 +28,9 @@ def _repair(number: int, state: str, **fields: Any) -> Repair:
     return Repair(**values)
 
 
-async def test_unfinished_repairs_come_with_their_delivery_oldest_first(database: Database) -> None:
+async def test_unfinished_repairs_come_with_their_delivery_status_oldest_first(
+    database: Database,
+) -> None:
     async with database.session() as session:
         session.add(
             WebhookDelivery(
@@ -47,7 +49,7 @@ async def test_unfinished_repairs_come_with_their_delivery_oldest_first(database
         )
     async with database.session() as session:
         found = await unfinished_since(session, utc_now() - timedelta(minutes=10))
-    assert [(r.signature[-1], d.status if d else None) for r, d in found] == [
+    assert [(repair.signature[-1], status) for repair, status in found] == [
         ("1", "done"),
         ("2", None),
         ("3", None),
