@@ -327,6 +327,7 @@ class PlaybookRemediation:
                 "from_fork": fork,
                 "run_id": run.get("id"),
                 "run_attempt": run.get("run_attempt"),
+                "workflow_id": run.get("workflow_id"),  # its fix is judged by this workflow
                 # A fork's run lists none (GitHub leaves `pull_requests` empty for forks).
                 "pull_requests": [pull.get("number") for pull in run.get("pull_requests") or []],
             },
@@ -780,13 +781,7 @@ class PlaybookRemediation:
         }
         if reported is not None:
             runs[reported.id] = reported
-        failed_run = repair.inputs.get("run_id")
-        failed_workflow = (
-            (await github.get_workflow_run(repair.repository, int(failed_run))).workflow_id
-            if failed_run is not None
-            else None
-        )
-        return commit_verdict(list(runs.values()), failed_workflow)
+        return commit_verdict(list(runs.values()), repair.inputs.get("workflow_id"))
 
     async def _catch_up(
         self, context: ExecutionContext, github: InstallationClient, repair: Repair
