@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from self_healing_bot.core.events import Event
+from self_healing_bot.core.events import Event, Installation
 from self_healing_bot.github.operations import InstallationClient
 from self_healing_bot.storage.database import Database
 
@@ -31,6 +31,23 @@ class ExecutionContext:
     log: structlog.stdlib.BoundLogger
     database: Database
     github: InstallationClient | None
+
+    @classmethod
+    def for_installation(
+        cls,
+        delivery_id: str,
+        event_name: str,
+        installation_id: int | None,
+        log: structlog.stdlib.BoundLogger,
+        database: Database,
+        github: InstallationClient,
+    ) -> ExecutionContext:
+        """A context for work no webhook started (an API approval, the scheduler's
+        reconcile), acting as `installation_id`, with an empty event."""
+        installation = Installation(id=installation_id) if installation_id is not None else None
+        return cls(
+            delivery_id, event_name, Event(installation=installation), {}, 1, log, database, github
+        )
 
     @property
     def repository(self) -> str | None:

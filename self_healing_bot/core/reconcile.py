@@ -17,6 +17,7 @@ Two kinds, each handed back to the executor (`PlaybookRemediation`):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from typing import Any
 import structlog
 
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, Installation, parse_event
+from self_healing_bot.core.events import parse_event
 from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.github.connection import GitHub
 from self_healing_bot.github.errors import GitHubError
@@ -113,25 +114,24 @@ def _context(
     bound: structlog.stdlib.BoundLogger,
 ) -> ExecutionContext:
     """A context acting as the repair's installation; as its own delivery when that is
-    given (its event and payload, which the playbook's templates may read)."""
-    installation = (
-        Installation(id=repair.installation_id) if repair.installation_id is not None else None
+    given and readable (its event and payload, which the playbook's templates may read)."""
+    client = github.installation(repair.installation_id)
+    context = ExecutionContext.for_installation(
+        f"reconcile-{repair.id}", "reconcile", repair.installation_id, bound, database, client
     )
-    event: Event = Event(installation=installation)
-    payload: dict[str, Any] = {}
-    if delivery is not None:
-        try:
-            payload = json.loads(delivery.body)
-            event = parse_event(delivery.event, payload) or event
-        except ValueError:  # not JSON, or not the event's shape (MalformedEventError)
-            payload = {}
-    return ExecutionContext(
-        repair.delivery_id if delivery is not None else f"reconcile-{repair.id}",
-        delivery.event if delivery is not None else "reconcile",
-        event,
-        payload,
-        1,
-        bound,
-        database,
-        github.installation(repair.installation_id),
+    if delivery is None:
+        return context
+    try:
+        payload = json.loads(delivery.body)
+        event = parse_event(delivery.event, payload)
+    except ValueError:  # not JSON, or not the event's shape (MalformedEventError)
+        return context
+    if event is None:  # an event the bot does not act on: no repair comes from one
+        return context
+    return dataclasses.replace(
+        context,
+        delivery_id=repair.delivery_id,
+        event_name=delivery.event,
+        event=event,
+        payload=payload,
     )

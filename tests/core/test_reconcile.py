@@ -12,7 +12,6 @@ import structlog
 from self_healing_bot.core.bot import installed_remediation
 from self_healing_bot.core.chatops import approve
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, Installation
 from self_healing_bot.core.reconcile import STALL_MARGIN, is_stalled, longest_step
 from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.scheduler import Scheduler
@@ -113,12 +112,10 @@ async def test_a_repair_whose_approval_died_half_way_is_resumed(bot: Bot) -> Non
     # Approved through the API, whose web process dies while GitHub creates the pull request.
     remediation = installed_remediation()
     assert isinstance(remediation, PlaybookRemediation)
-    context = ExecutionContext(
+    context = ExecutionContext.for_installation(
         "api-approve",
         "api",
-        Event(installation=Installation(id=INSTALLATION_ID)),
-        {},
-        1,
+        INSTALLATION_ID,
         structlog.stdlib.get_logger("test"),
         bot.database,
         bot.github.installation(INSTALLATION_ID),

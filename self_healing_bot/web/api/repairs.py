@@ -18,7 +18,6 @@ from self_healing_bot.audit import record
 from self_healing_bot.core.bot import installed_remediation
 from self_healing_bot.core.chatops import approve
 from self_healing_bot.core.context import ExecutionContext
-from self_healing_bot.core.events import Event, Installation
 from self_healing_bot.core.remediation import PlaybookRemediation
 from self_healing_bot.queue.tasks import Runtime
 from self_healing_bot.settings import Settings
@@ -148,15 +147,12 @@ def _approval_context(
             "this server cannot act on GitHub (set SHBOT_GITHUB_APP_ID and "
             "SHBOT_GITHUB_PRIVATE_KEY, or SHBOT_GITHUB_TOKEN); nothing was approved",
         )
-    installation = (
-        Installation(id=repair.installation_id) if repair.installation_id is not None else None
-    )
     delivery_id = f"api-approve-{repair.id}"
     log = structlog.stdlib.get_logger("self_healing_bot.api").bind(
         delivery_id=delivery_id, repository=repair.repository, actor=caller.actor.label
     )
-    context = ExecutionContext(
-        delivery_id, "api", Event(installation=installation), {}, 1, log, database, github
+    context = ExecutionContext.for_installation(
+        delivery_id, "api", repair.installation_id, log, database, github
     )
     return remediation, context
 
