@@ -26,12 +26,10 @@ from typing import Protocol
 
 import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 
 from self_healing_bot.github.clock import Clock
+from self_healing_bot.shared_counters import redis_moving_window
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -113,15 +111,7 @@ class SharedWritePacer:
         outage_seconds: float = 30.0,
         scope: str = "",
     ) -> None:
-        storage = storage_from_string(
-            "async+" + redis_url,
-            implementation="redispy",
-            wrap_exceptions=True,
-            socket_connect_timeout=1,
-            socket_timeout=1,
-        )
-        assert isinstance(storage, Storage), "an async+ URI gives an asyncio storage"
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = redis_moving_window(redis_url)
         self._items: tuple[RateLimitItem, ...] = tuple(
             RateLimitItemPerSecond(window.limit, int(window.seconds)) for window in windows
         )

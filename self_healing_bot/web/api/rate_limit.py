@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import structlog
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 
 from self_healing_bot.settings import Settings
+from self_healing_bot.shared_counters import redis_moving_window
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -60,15 +60,7 @@ class RateLimiter:
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if redis is not None:
-            storage = storage_from_string(
-                "async+" + redis,
-                implementation="redispy",
-                wrap_exceptions=True,
-                socket_connect_timeout=1,
-                socket_timeout=1,
-            )
-            assert isinstance(storage, Storage), "an async+ URI gives an asyncio storage"
-            self._shared = MovingWindowRateLimiter(storage)
+            self._shared = redis_moving_window(redis)
         self._shared_down_until = 0.0
 
     @classmethod
