@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from self_healing_bot.core.bot import install_remediation
 from self_healing_bot.core.remediation import PlaybookRemediation
+from self_healing_bot.github.clock import Clock
+from self_healing_bot.scheduler import Scheduler
 from self_healing_bot.storage.repairs import Repair
 from tests.detectors.pipeline_fixtures import Bot
 
@@ -32,6 +34,13 @@ async def settle(bot: Bot) -> None:
         if not await bot.process_webhooks():
             return
     pytest.fail("webhooks kept coming")
+
+
+def scheduler_for(bot: Bot, clock: Clock | None = None) -> Scheduler:
+    """The scheduler of a `serve` process over the bot's database and GitHub connection."""
+    return Scheduler(
+        bot.runtime.settings, bot.database, lambda ids: None, github=bot.github, clock=clock
+    )
 
 
 async def repairs(bot: Bot) -> list[Repair]:

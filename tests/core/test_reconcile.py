@@ -14,10 +14,9 @@ from self_healing_bot.core.chatops import approve
 from self_healing_bot.core.context import ExecutionContext
 from self_healing_bot.core.reconcile import STALL_MARGIN, is_stalled, longest_step
 from self_healing_bot.core.remediation import PlaybookRemediation
-from self_healing_bot.scheduler import Scheduler
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import Repair, RepairStep
-from tests.core.remediation_fixtures import remediation, repairs, settle
+from tests.core.remediation_fixtures import remediation, repairs, scheduler_for, settle
 from tests.detectors.pipeline_fixtures import (
     BIG_BATCH,
     CONFIG,
@@ -134,7 +133,7 @@ async def test_a_repair_whose_approval_died_half_way_is_resumed(bot: Bot) -> Non
     (stalled,) = await repairs(bot)
     assert stalled.state == "acting" and not bot.sandbox.repository(REPO).pulls
 
-    scheduler = Scheduler(bot.runtime.settings, bot.database, lambda ids: None, github=bot.github)
+    scheduler = scheduler_for(bot)
     # while its step may still be running somewhere, it is left alone
     assert await scheduler.reconcile_repairs(bot.github, utc_now() + timedelta(minutes=9)) is None
     assert [r.state for r in await repairs(bot)] == ["acting"]

@@ -7,17 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from prometheus_client import REGISTRY
 
 from self_healing_bot.core.reconcile import RECONCILE_AFTER
 from self_healing_bot.github.connection import GitHub
 from self_healing_bot.github.transport import RetryPolicy
 from self_healing_bot.sandbox.ci_rules import JobSpec
-from self_healing_bot.scheduler import Scheduler
 from self_healing_bot.storage.deliveries import as_utc
 from self_healing_bot.storage.models import utc_now
 from self_healing_bot.storage.repairs import Repair
-from tests.core.remediation_fixtures import remediation, repairs, settle
+from tests.core.remediation_fixtures import remediation, repairs, scheduler_for, settle
 from tests.detectors.pipeline_fixtures import (
     BIG_BATCH,
     CONFIG,
@@ -32,6 +30,7 @@ from tests.detectors.pipeline_fixtures import (
 )
 from tests.github.conftest import FakeClock
 from tests.github.world import APP_ID, BASE, PRIVATE_PEM
+from tests.test_scheduler import jobs_counted
 
 __all__ = ["bot", "detectors_loaded", "org_config", "remediation", "sqlite_url"]
 
@@ -135,15 +134,6 @@ async def test_a_failure_of_another_workflow_on_the_fix_commit_does_not_undo_the
     assert (repair.category, repair.state) == ("gpu_oom", "verified")
 
 
-def _jobs_counted(job: str, outcome: str) -> float:
-    labels = {"job": job, "outcome": outcome}
-    return REGISTRY.get_sample_value("shbot_scheduled_jobs_total", labels) or 0.0
-
-
-def _scheduler(bot: Bot) -> Scheduler:
-    return Scheduler(bot.runtime.settings, bot.database, lambda ids: None, github=bot.github)
-
-
 async def _waiting_on_running_ci(bot: Bot) -> Repair:
     """A repair whose fix pull request is open while its CI still runs."""
     add_ci(bot.sandbox, [{"when": {**BIG_BATCH, "file": "params.yaml"}, "log": CUDA_OOM_LOG}])
@@ -160,15 +150,13 @@ async def test_the_scheduler_verifies_a_repair_whose_ci_webhooks_were_lost(bot: 
     await bot.sandbox.drain()  # CI on the fix ends; its webhooks are never processed
 
     clock = FakeClock()
-    scheduler = Scheduler(
-        bot.runtime.settings, bot.database, lambda ids: None, github=bot.github, clock=clock
-    )
+    scheduler = scheduler_for(bot, clock)
     await scheduler.tick()  # a repair younger than RECONCILE_AFTER is left to its webhooks
     assert [r.state for r in await repairs(bot)] == ["awaiting_verification"]
-    reconciled = _jobs_counted("reconcile", "succeeded")
+    reconciled = jobs_counted("reconcile", "succeeded")
     clock.now += RECONCILE_AFTER.total_seconds() + 1
     await scheduler.tick()
-    assert _jobs_counted("reconcile", "succeeded") == reconciled + 1
+    assert jobs_counted("reconcile", "succeeded") == reconciled + 1
 
     (after,) = await repairs(bot)
     assert (after.id, after.state) == (repair.id, "verified")
@@ -177,7 +165,7 @@ async def test_the_scheduler_verifies_a_repair_whose_ci_webhooks_were_lost(bot: 
 
 async def test_a_repair_whose_ci_never_ends_is_escalated_after_the_timeout(bot: Bot) -> None:
     repair = await _waiting_on_running_ci(bot)
-    scheduler = _scheduler(bot)
+    scheduler = scheduler_for(bot)
 
     within = as_utc(repair.fix_pr_at or repair.detected_at) + timedelta(hours=23)
     await scheduler.reconcile_repairs(bot.github, within)
@@ -216,12 +204,12 @@ async def test_a_github_outage_leaves_the_repair_waiting_for_the_next_reconcile(
         policy=RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01),
     )
     try:
-        assert await _scheduler(bot).reconcile_repairs(impatient, later) == "failed"
+        assert await scheduler_for(bot).reconcile_repairs(impatient, later) == "failed"
     finally:
         await impatient.aclose()
     (still,) = await repairs(bot)
     assert (still.id, still.state) == (repair.id, "awaiting_verification")
 
     bot.sandbox.faults.clear()
-    assert await _scheduler(bot).reconcile_repairs(bot.github, later) == "succeeded"
+    assert await scheduler_for(bot).reconcile_repairs(bot.github, later) == "succeeded"
     assert [r.state for r in await repairs(bot)] == ["verified"]
